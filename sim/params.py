@@ -1,0 +1,358 @@
+"""Model parameters as arrays over worlds: derived once from a calibration and a scenario.
+
+``build_params`` turns a validated :class:`~sim.calibration.Calibration` and
+:class:`~sim.scenario.Scenario` into a :class:`Params` of numpy arrays with a leading world
+dimension (N), optionally with per-world overrides (a sweep's varied parameters). Money is
+converted to **$bn per quarter**. Per-round drivers (escalation ramps, embargo windows,
+scripted paths) become ``(rounds, N)`` schedules. The Mesa model uses N = 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.calibration import ENTRY_KINDS, FIRM_KINDS, Calibration, _check_value
+from sim.errors import ConfigError
+from sim.scenario import Scenario, validate_scenario
+
+POLICY_CODES = {"reactive": 0, "scripted": 1, "adaptive": 2}
+
+#: Compliance options (0 = none, 0.5 = "differentiated execution", 1 = full alignment).
+COMPLIANCE_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+#: Diversification options, as shares of the calibrated highest spend.
+DIVERSIFICATION_MENU = np.array([0.0, 0.25, 0.5, 1.0])
+#: Multipliers an adaptive US or China applies to its reactive severity.
+STATE_MENU = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+
+#: Scenario fields that a sweep may vary per world, with their allowed ranges.
+SCENARIO_AXES: dict[str, tuple[float, float]] = {
+    "us_tariff_level": (0.0, 1.0),
+    "us_security_pressure": (0.0, 1.0),
+    "cn_coercion": (0.0, 1.0),
+    "lobbying_strength": (0.0, 3.0),
+    "fiscal_stress": (0.0, 3.0),
+    "japan_temperature": (1e-3, 10.0),
+    "escalation.us_tariff_level": (0.0, 1.0),
+    "escalation.us_security_pressure": (0.0, 1.0),
+    "embargo.restriction": (0.0, 1.0),
+    "embargo.red_line": (0.0, 1.0),
+}
+
+
+@dataclass
+class Params:
+    """Arrays over worlds; shapes ``(N,)``, ``(N, F)`` for firms, ``(R, N)`` for schedules."""
+
+    n_worlds: int
+    rounds: int
+    firm_names: tuple[str, ...]
+    # --- money, $bn per quarter
+    jp_exports_cn: np.ndarray
+    jp_imports_cn: np.ndarray
+    trade_cn: np.ndarray
+    exports_us: np.ndarray
+    imports_us: np.ndarray
+    access_loss: np.ndarray
+    alliance_value: np.ndarray
+    input_disruption: np.ndarray
+    adjustment: np.ndarray
+    diversification_spend: np.ndarray
+    us_alignment_value: np.ndarray
+    cn_tech_loss: np.ndarray
+    money_scale: np.ndarray
+    firm_profit: np.ndarray
+    # --- shares and rates
+    gains: np.ndarray
+    us_base_tariff: np.ndarray
+    incidence: np.ndarray
+    elasticity: np.ndarray
+    chip_share: np.ndarray
+    component_exposure: np.ndarray
+    access_cut: np.ndarray
+    dependence0: np.ndarray
+    dependence_floor: np.ndarray
+    diversification_rate: np.ndarray
+    diversification_lag: np.ndarray
+    planning_horizon: np.ndarray
+    belief_rate: np.ndarray
+    belief0: np.ndarray
+    fiscal_multiplier: np.ndarray
+    red_line_base: np.ndarray
+    trust_us0: np.ndarray
+    trust_cn0: np.ndarray
+    trust_rate: np.ndarray
+    trust_sensitivity: np.ndarray
+    trust_severity: np.ndarray
+    temperature: np.ndarray
+    inertia: np.ndarray
+    state_temperature: np.ndarray
+    shock_sd: np.ndarray
+    lobbying_weight: np.ndarray
+    stake_half: np.ndarray
+    lobbying_cost: np.ndarray
+    relocation_rate: np.ndarray
+    lobbying_strength: np.ndarray
+    # --- firm profiles (N, F)
+    china_share0: np.ndarray
+    us_tariff_exposure: np.ndarray
+    rare_earth_intensity: np.ndarray
+    export_control_exposure: np.ndarray
+    lobbying_efficiency: np.ndarray
+    # --- policies (N,) int codes
+    us_policy: np.ndarray
+    china_policy: np.ndarray
+    japan_policy: np.ndarray
+    # --- schedules (R, N)
+    tariff_level: np.ndarray
+    security_pressure: np.ndarray
+    coercion: np.ndarray
+    embargo_restriction: np.ndarray
+    red_line: np.ndarray
+    path_us_tariff: np.ndarray
+    path_us_demand: np.ndarray
+    path_cn_restriction: np.ndarray
+    path_cn_access: np.ndarray
+    path_jp_compliance: np.ndarray
+
+    def firm(self, i: int) -> Params:
+        """The parameters with firm arrays cut to firm ``i`` alone (F = 1)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in _FIRM_FIELDS:
+            out[name] = out[name][:, i : i + 1]
+        out["firm_names"] = (self.firm_names[i],)
+        return Params(**out)
+
+    def world(self, k: int) -> Params:
+        """The parameters of world ``k`` alone (N = 1)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("n_worlds",):
+                out[f.name] = 1
+            elif isinstance(v, np.ndarray):
+                if f.name in _SCHEDULES:
+                    out[f.name] = v[:, k : k + 1]
+                else:
+                    out[f.name] = v[k : k + 1]
+            else:
+                out[f.name] = v
+        return Params(**out)
+
+
+_FIRM_FIELDS = (
+    "firm_profit",
+    "lobbying_strength",
+    "china_share0",
+    "us_tariff_exposure",
+    "rare_earth_intensity",
+    "export_control_exposure",
+    "lobbying_efficiency",
+)
+_SCHEDULES = frozenset(
+    {
+        "tariff_level",
+        "security_pressure",
+        "coercion",
+        "embargo_restriction",
+        "red_line",
+        "path_us_tariff",
+        "path_us_demand",
+        "path_cn_restriction",
+        "path_cn_access",
+        "path_jp_compliance",
+    }
+)
+
+
+def _path_schedule(path: list[float] | None, rounds: int, n: int) -> np.ndarray:
+    if path is None:
+        return np.full((rounds, n), np.nan)
+    values = np.asarray(path, dtype=float)
+    idx = np.minimum(np.arange(rounds), len(values) - 1)
+    return np.repeat(values[idx][:, None], n, axis=1)
+
+
+def _validated_overrides(
+    overrides: Mapping[str, np.ndarray | float], cal: Calibration, n: int
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for key, value in overrides.items():
+        arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        if key in SCENARIO_AXES:
+            lo, hi = SCENARIO_AXES[key]
+            bad = ~((arr >= lo) & (arr <= hi))
+            if bad.any():
+                raise ConfigError(key, f"must be in [{lo:g}, {hi:g}], got {arr[bad][0]!r}")
+        elif key in ENTRY_KINDS:
+            for v in np.unique(arr):
+                _check_value(key, ENTRY_KINDS[key], float(v))
+        elif key.startswith("firms.") and key.count(".") == 2:
+            _, firm, entry = key.split(".")
+            if firm not in cal.firms:
+                raise ConfigError(key, f"unknown firm (calibrated: {', '.join(cal.firm_names)})")
+            if entry not in FIRM_KINDS:
+                raise ConfigError(key, "unknown firm profile entry")
+            for v in np.unique(arr):
+                _check_value(key, FIRM_KINDS[entry], float(v))
+        else:
+            raise ConfigError(key, "not a parameter that can be varied (a scenario level or calibration entry)")
+        out[key] = arr
+    return out
+
+
+def build_params(
+    calibration: Calibration,
+    scenario: Scenario,
+    rounds: int,
+    n_worlds: int = 1,
+    overrides: Mapping[str, np.ndarray | float] | None = None,
+) -> Params:
+    """Derive :class:`Params` for ``n_worlds`` worlds of one scenario, with per-world overrides."""
+    if isinstance(rounds, bool) or not isinstance(rounds, int | np.integer) or rounds < 1:
+        raise ConfigError("rounds", f"must be a whole number >= 1, got {rounds!r}")
+    validate_scenario(scenario, calibration.firm_names)
+    n = int(n_worlds)
+    ov = _validated_overrides(overrides or {}, calibration, n)
+
+    def cal(key: str) -> np.ndarray:
+        if key in ov:
+            return ov[key]
+        return np.full(n, calibration.value(key))
+
+    def scen(key: str, default: float) -> np.ndarray:
+        return ov[key] if key in ov else np.full(n, float(default))
+
+    firms = calibration.firm_names
+
+    def firm(key: str) -> np.ndarray:
+        cols = []
+        for f in firms:
+            k = f"firms.{f}.{key}"
+            cols.append(ov[k] if k in ov else np.full(n, calibration.firm_value(f, key)))
+        return np.stack(cols, axis=1)
+
+    q = 0.25  # annual -> quarterly
+    trade_cn = cal("trade_cn") * q
+    balance = cal("trade_balance_cn") * q
+    trade_us = cal("trade_us") * q
+    exports_us = cal("exports_us") * q
+    gains = cal("gains_from_trade")
+
+    stress = scen("fiscal_stress", scenario.fiscal_stress)
+    debt_ratio = cal("government_debt") / cal("gdp_nominal") * (1.0 + cal("stress_debt_increase") * stress)
+    growth = cal("gdp_growth") - cal("stress_growth_drop") * stress
+    fiscal_multiplier = (
+        1.0
+        + cal("fiscal_weight") * debt_ratio
+        + cal("growth_weight") * np.maximum(0.0, cal("growth_reference") - growth)
+    )
+    temperature = (
+        ov["japan_temperature"]
+        if "japan_temperature" in ov
+        else (
+            np.full(n, scenario.japan_temperature)
+            if scenario.japan_temperature is not None
+            else cal("temperature")
+        )
+    )
+    lobbying = scen("lobbying_strength", scenario.lobbying_strength)
+    firm_lobbying = np.stack(
+        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in firms], axis=1
+    )
+
+    # --- schedules (R, N)
+    t = np.arange(rounds, dtype=float)[:, None]
+    tariff0 = scen("us_tariff_level", scenario.us_tariff_level)[None, :]
+    pressure0 = scen("us_security_pressure", scenario.us_security_pressure)[None, :]
+    if scenario.escalation is not None:
+        e = scenario.escalation
+        ramp = np.clip((t - e.start_round + 1) / e.ramp_rounds, 0.0, 1.0)
+        tariff1 = scen("escalation.us_tariff_level", e.us_tariff_level)[None, :]
+        pressure1 = scen("escalation.us_security_pressure", e.us_security_pressure)[None, :]
+        tariff_level = tariff0 + ramp * (tariff1 - tariff0)
+        security_pressure = pressure0 + ramp * (pressure1 - pressure0)
+    else:
+        tariff_level = np.repeat(tariff0, rounds, axis=0)
+        security_pressure = np.repeat(pressure0, rounds, axis=0)
+    coercion = np.repeat(scen("cn_coercion", scenario.cn_coercion)[None, :], rounds, axis=0)
+    red_line = np.repeat(cal("china_red_line")[None, :], rounds, axis=0)
+    embargo_restriction = np.zeros((rounds, n))
+    if scenario.embargo is not None:
+        b = scenario.embargo
+        window = ((t >= b.start_round) & (t < b.start_round + b.rounds)).astype(float)
+        embargo_restriction = window * scen("embargo.restriction", b.restriction)[None, :]
+        red_line = np.where(window > 0, scen("embargo.red_line", b.red_line)[None, :], red_line)
+
+    def code(name: str) -> np.ndarray:
+        return np.full(n, POLICY_CODES[name], dtype=np.int8)
+
+    return Params(
+        n_worlds=n,
+        rounds=int(rounds),
+        firm_names=firms,
+        jp_exports_cn=(trade_cn + balance) / 2.0,
+        jp_imports_cn=(trade_cn - balance) / 2.0,
+        trade_cn=trade_cn,
+        exports_us=exports_us,
+        imports_us=trade_us - exports_us,
+        access_loss=cal("access_loss") * q,
+        alliance_value=cal("alliance_value") * q,
+        input_disruption=cal("input_disruption_cost") * q,
+        adjustment=cal("adjustment_cost") * (trade_cn + trade_us),
+        diversification_spend=cal("diversification_spend"),
+        us_alignment_value=cal("us_alignment_value") * q,
+        cn_tech_loss=cal("cn_tech_loss") * q,
+        money_scale=gains * (trade_cn + trade_us),
+        firm_profit=firm("profit") * q,
+        gains=gains,
+        us_base_tariff=cal("us_base_tariff"),
+        incidence=cal("tariff_incidence"),
+        elasticity=cal("tariff_elasticity"),
+        chip_share=cal("chip_export_share"),
+        component_exposure=cal("component_dependence") * cal("component_spillover"),
+        access_cut=cal("access_cut"),
+        dependence0=cal("rare_earth_dependence"),
+        dependence_floor=cal("dependence_floor"),
+        diversification_rate=cal("diversification_rate") * (1.0 - cal("china_processing_share")),
+        diversification_lag=cal("diversification_lag").astype(np.int64),
+        planning_horizon=cal("planning_horizon"),
+        belief_rate=cal("belief_rate"),
+        belief0=cal("initial_restriction_belief"),
+        fiscal_multiplier=fiscal_multiplier,
+        red_line_base=cal("china_red_line"),
+        trust_us0=cal("trust_us_initial"),
+        trust_cn0=cal("trust_cn_initial"),
+        trust_rate=cal("trust_rate"),
+        trust_sensitivity=cal("trust_sensitivity"),
+        trust_severity=cal("trust_severity"),
+        temperature=np.asarray(temperature, dtype=float),
+        inertia=cal("inertia"),
+        state_temperature=cal("state_temperature"),
+        shock_sd=cal("trade_shock_sd"),
+        lobbying_weight=cal("lobbying_weight"),
+        stake_half=cal("stake_half"),
+        lobbying_cost=cal("lobbying_cost"),
+        relocation_rate=cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
+        lobbying_strength=lobbying[:, None] * firm_lobbying,
+        china_share0=firm("china_profit_share"),
+        us_tariff_exposure=firm("us_tariff_exposure"),
+        rare_earth_intensity=firm("rare_earth_intensity"),
+        export_control_exposure=firm("export_control_exposure"),
+        lobbying_efficiency=firm("lobbying_efficiency"),
+        us_policy=code(scenario.us_policy),
+        china_policy=code(scenario.china_policy),
+        japan_policy=code(scenario.japan_policy),
+        tariff_level=tariff_level,
+        security_pressure=security_pressure,
+        coercion=coercion,
+        embargo_restriction=embargo_restriction,
+        red_line=red_line,
+        path_us_tariff=_path_schedule(scenario.us_tariff_path, rounds, n),
+        path_us_demand=_path_schedule(scenario.us_demand_path, rounds, n),
+        path_cn_restriction=_path_schedule(scenario.cn_restriction_path, rounds, n),
+        path_cn_access=_path_schedule(scenario.cn_access_path, rounds, n),
+        path_jp_compliance=_path_schedule(scenario.japan_compliance_path, rounds, n),
+    )

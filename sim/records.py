@@ -1,0 +1,105 @@
+"""Per-round records: one named, unit-labelled value per world for every state, action and payoff.
+
+Both engines (the Mesa model and the batch engine) build their tables from
+:func:`round_record`, so the columns and their meaning are defined once. Money columns end
+in ``_bn_q`` ($bn per quarter); shares and levels are 0-1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import payoffs
+from sim.breakdown import BreakdownRule, BreakdownState, posture
+from sim.dynamics import RoundOutcome, WorldState
+from sim.params import Params
+from sim.payoffs import ChinaStance, UsStance
+from sim.policies import JapanChoice
+
+#: Column -> unit, in table order (firm columns follow, one set per firm).
+ROUND_COLUMNS: dict[str, str] = {
+    "us_demand": "compliance demanded by the US, 0-1",
+    "us_tariff_threat": "US tariff at zero compliance, ad-valorem share",
+    "us_tariff": "US tariff on Japanese goods, ad-valorem share",
+    "cn_red_line": "compliance China tolerates, 0-1",
+    "cn_restriction_threat": "Chinese restriction at full compliance, share withheld",
+    "cn_restriction": "Chinese rare-earth / critical-input restriction, share withheld",
+    "cn_access": "market access for Japanese firms in China, 0-1",
+    "jp_compliance": "Japan's export-control compliance, 0-1",
+    "jp_diversification": "Japan's diversification level, 0-1 of highest spend",
+    "jp_inertia": "1 if Japan kept last round's compliance by inertia",
+    "jp_welfare_bn_q": "Japan's national welfare, $bn per quarter",
+    "jp_objective_bn_q": "Japan's government objective (welfare + lobbying), $bn per quarter",
+    "jp_gains_cn_bn_q": "gains from trade with China, $bn per quarter",
+    "jp_gains_us_bn_q": "gains from trade with the US, $bn per quarter",
+    "jp_tariff_cost_bn_q": "tariff burden on Japanese exporters, $bn per quarter",
+    "jp_shortage_cost_bn_q": "critical-input shortage cost, $bn per quarter",
+    "jp_access_cost_bn_q": "loss from restricted market access, $bn per quarter",
+    "jp_security_cost_bn_q": "security cost of falling short of US demands, $bn per quarter",
+    "jp_adjustment_cost_bn_q": "cost of changing compliance, $bn per quarter",
+    "jp_diversification_cost_bn_q": "diversification spend, $bn per quarter",
+    "us_payoff_bn_q": "US strategic payoff, $bn per quarter",
+    "cn_payoff_bn_q": "China's strategic payoff, $bn per quarter",
+    "rare_earth_dependence": "share of Japan's rare earths from China, 0-1",
+    "trust_us": "Japan-US trust, 0-1",
+    "trust_cn": "Japan-China trust, 0-1",
+    "restriction_belief": "Japan's expected Chinese restriction, 0-1",
+    "posture": "0 balancing, 1 tilting US, 2 tilting China (this round's compliance)",
+    "breakdown_side": "0 none yet, 1 broke toward the US, 2 toward China",
+    "breakdown_round": "first round of the sustained breakdown, -1 if none",
+}
+FIRM_COLUMNS: dict[str, str] = {
+    "profit_bn_q": "operating profit after lobbying costs, $bn per quarter",
+    "lobbying_effort": "lobbying effort, 0-1",
+    "china_share": "China share of profits, 0-1",
+}
+
+
+def round_record(
+    us: UsStance,
+    cn: ChinaStance,
+    choice: JapanChoice,
+    outcome: RoundOutcome,
+    world: WorldState,
+    detector: BreakdownState,
+    rule: BreakdownRule,
+    p: Params,
+) -> dict[str, np.ndarray]:
+    """All columns for one round, each an array over worlds; ``world`` is the state after the round."""
+    w = outcome.welfare_terms
+    rec = {
+        "us_demand": us.demand,
+        "us_tariff_threat": payoffs.realized_tariff(np.zeros(p.n_worlds), us),
+        "us_tariff": outcome.tariff,
+        "cn_red_line": cn.red_line,
+        "cn_restriction_threat": payoffs.realized_restriction(np.ones(p.n_worlds), cn),
+        "cn_restriction": outcome.restriction,
+        "cn_access": outcome.access,
+        "jp_compliance": choice.compliance,
+        "jp_diversification": choice.diversification,
+        "jp_inertia": choice.kept.astype(np.int8),
+        "jp_welfare_bn_q": outcome.welfare,
+        "jp_objective_bn_q": outcome.objective,
+        "jp_gains_cn_bn_q": w.gains_cn,
+        "jp_gains_us_bn_q": w.gains_us,
+        "jp_tariff_cost_bn_q": w.tariff_cost,
+        "jp_shortage_cost_bn_q": w.shortage_cost,
+        "jp_access_cost_bn_q": w.access_cost,
+        "jp_security_cost_bn_q": w.security_cost,
+        "jp_adjustment_cost_bn_q": w.adjustment_cost,
+        "jp_diversification_cost_bn_q": w.diversification_cost,
+        "us_payoff_bn_q": outcome.us_payoff,
+        "cn_payoff_bn_q": outcome.china_payoff,
+        "rare_earth_dependence": world.dependence,
+        "trust_us": world.trust_us,
+        "trust_cn": world.trust_cn,
+        "restriction_belief": world.belief,
+        "posture": posture(choice.compliance, rule).astype(np.int8),
+        "breakdown_side": detector.side,
+        "breakdown_round": detector.round,
+    }
+    for i, firm in enumerate(p.firm_names):
+        rec[f"{firm}_profit_bn_q"] = outcome.firm_profit[:, i]
+        rec[f"{firm}_lobbying_effort"] = world.effort[:, i]
+        rec[f"{firm}_china_share"] = world.china_share[:, i]
+    return {k: np.broadcast_to(v, (p.n_worlds,)) for k, v in rec.items()}
