@@ -20,7 +20,7 @@ NONE, US, CHINA = 0, 1, 2
 SIDE_NAMES = {NONE: "balanced", US: "us", CHINA: "china"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class BreakdownRule:
     """What counts as the end of balancing."""
 

@@ -22,6 +22,7 @@ from sim.agents import China, Firm, Japan, UnitedStates
 from sim.breakdown import SIDE_NAMES, BreakdownRule, initial_breakdown_state, update_breakdown
 from sim.calibration import Calibration, load_calibration
 from sim.draws import U_CN, U_US, draw_table, trade_shock
+from sim.outcomes import OutcomeAccumulator
 from sim.params import build_params
 from sim.records import round_record
 from sim.scenario import Scenario, load_scenario
@@ -66,6 +67,7 @@ class BalancingModel(mesa.Model):
         self.world = dynamics.initial_world(self.params)
         self.detector = initial_breakdown_state(1)
         self.record: dict[str, np.ndarray] = {}
+        self.accumulator = OutcomeAccumulator(self.params.firm_names, 1)
         s = self.scenario
         self.us = UnitedStates(self, "United States", s.us_policy)
         self.china = China(self, "China", s.china_policy)
@@ -125,6 +127,7 @@ class BalancingModel(mesa.Model):
         )
         self.last_china_stance = cn
         self.record = round_record(us, cn, choice, outcome, self.world, self.detector, self.rule, p)
+        self.accumulator.add(self.record)
         self._settle(outcome, choice)
         self.datacollector.collect(self)
         if t + 1 >= self.rounds:
@@ -144,6 +147,10 @@ class BalancingModel(mesa.Model):
     def breakdown(self) -> tuple[str, int]:
         """(side, round) of the breakdown so far: side 'balanced', 'us' or 'china'; round -1 if none."""
         return SIDE_NAMES[int(self.detector.side[0])], int(self.detector.round[0])
+
+    def outcome_table(self) -> pd.DataFrame:
+        """The run's outcome and summary metrics (one row; units in ``sim.outcomes``)."""
+        return self.accumulator.table()
 
     def rounds_table(self) -> pd.DataFrame:
         """One row per round played: every state, action and payoff (units in ``sim.records``)."""

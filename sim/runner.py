@@ -1,0 +1,121 @@
+"""Running scenarios: one run with full tables, or many seeds summarised (either engine).
+
+This module knows the Mesa model and the batch engine but not Hydra; the Hydra entry point
+(``python -m sim``) and the experiment scripts call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.batch import run_batch
+from sim.breakdown import BreakdownRule
+from sim.calibration import Calibration, load_calibration
+from sim.errors import ConfigError
+from sim.model import BalancingModel
+from sim.params import build_params
+from sim.scenario import Scenario, load_scenario
+
+ENGINES = ("mesa", "batch")
+
+
+@dataclass
+class RunResult:
+    """One run: per-round table, per-agent table (Mesa only) and the outcome row."""
+
+    rounds: pd.DataFrame
+    outcome: pd.DataFrame
+    agents: pd.DataFrame | None = None
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ConfigError("engine", f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+
+
+def run_single(
+    calibration: Calibration,
+    scenario: Scenario,
+    rounds: int,
+    seed: int,
+    rule: BreakdownRule | None = None,
+    engine: str = "mesa",
+) -> RunResult:
+    """Run one world; both engines give the same tables (the batch engine has no agent table)."""
+    _check_engine(engine)
+    rule = rule or BreakdownRule()
+    if engine == "mesa":
+        model = BalancingModel(scenario, calibration, rounds, rule=rule, rng=int(seed))
+        model.run_for(rounds)
+        return RunResult(model.rounds_table(), model.outcome_table(), model.agents_table())
+    p = build_params(calibration, scenario, rounds, 1)
+    res = run_batch(p, np.array([seed]), rule, record_rounds=True)
+    return RunResult(res.rounds_table(0), res.outcomes)
+
+
+def run_seeds(
+    calibration: Calibration,
+    scenario: Scenario,
+    rounds: int,
+    seeds: Sequence[int],
+    rule: BreakdownRule | None = None,
+    engine: str = "batch",
+    overrides: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Outcome rows for many seeds of one scenario (column ``seed`` first)."""
+    _check_engine(engine)
+    seeds = np.asarray(list(seeds), dtype=np.int64)
+    if engine == "batch":
+        p = build_params(calibration, scenario, rounds, len(seeds), overrides)
+        out = run_batch(p, seeds, rule).outcomes
+    else:
+        rows = []
+        for s in seeds:
+            m = BalancingModel(scenario, calibration, rounds, rule=rule, overrides=overrides, rng=int(s))
+            m.run_for(rounds)
+            rows.append(m.outcome_table())
+        out = pd.concat(rows, ignore_index=True)
+    out.insert(0, "seed", seeds)
+    return out
+
+
+def summarize_outcomes(outcomes: pd.DataFrame, by: str | list[str] = "scenario") -> pd.DataFrame:
+    """Share balanced / broke toward the US / toward China, and the median breakdown round."""
+    def agg(g: pd.DataFrame) -> pd.Series:
+        broke = g["breakdown_round"] >= 0
+        return pd.Series(
+            {
+                "runs": len(g),
+                "balanced": (g["outcome"] == "balanced").mean(),
+                "toward_us": (g["outcome"] == "us").mean(),
+                "toward_china": (g["outcome"] == "china").mean(),
+                "median_breakdown_round": g.loc[broke, "breakdown_round"].median() if broke.any() else np.nan,
+            }
+        )
+
+    return outcomes.groupby(by, sort=False, observed=True)[list(outcomes.columns)].apply(agg).reset_index()
+
+
+def compare_scenarios(
+    names: Sequence[str],
+    seeds: Sequence[int],
+    rounds: int = 40,
+    calibration: str | Calibration = "article",
+    rule: BreakdownRule | None = None,
+    engine: str = "batch",
+    overrides: dict[str, dict[str, float]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every named scenario over ``seeds``; return (outcomes, summary)."""
+    cal = load_calibration(calibration) if isinstance(calibration, str) else calibration
+    frames = []
+    for name in names:
+        sc = load_scenario(name)
+        out = run_seeds(cal, sc, rounds, seeds, rule, engine, (overrides or {}).get(name))
+        out.insert(0, "scenario", name)
+        frames.append(out)
+    outcomes = pd.concat(frames, ignore_index=True)
+    return outcomes, summarize_outcomes(outcomes, "scenario")
