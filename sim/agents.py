@@ -10,6 +10,7 @@ import mesa
 import numpy as np
 
 from sim import policies
+from sim.draws import U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA
 from sim.params import Params
 from sim.payoffs import ChinaStance, UsStance
 
@@ -48,11 +49,9 @@ class Japan(StateAgent):
 
     choice: policies.JapanChoice | None = None
 
-    def decide(self, t, p, us, cn, profit_menu, effort, shock, u) -> None:
-        from sim.draws import U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA
-
+    def decide(self, t, p, us, cn, menu, profit_menu, effort, shock, u) -> None:
         self.choice = policies.japan_decision(
-            t, self.model.world.view(), p, us, cn, profit_menu, effort, shock,
+            t, self.model.world.view(), p, us, cn, menu, profit_menu, effort, shock,
             u[U_INERTIA], u[U_COMPLIANCE], u[U_DIVERSIFICATION],
         )
 
@@ -65,17 +64,17 @@ class Firm(mesa.Agent):
         self.name = name
         self.index = index
         self.params = params  # this firm's slice of the model's parameters
-        self.profit_menu: np.ndarray | None = None  # (5, 1, 1) profit at each compliance option
+        self.profit_menu: np.ndarray | None = None  # (1, 5, 1) profit at each compliance option
         self.effort = 0.0
         self.payoff = 0.0  # profit after lobbying cost, $bn per quarter
         self.china_share = float(params.china_share0[0, 0])
 
-    def lobby(self, us: UsStance, cn: ChinaStance, shock: np.ndarray) -> None:
+    def lobby(self, menu, shock: np.ndarray) -> None:
         view = self.model.world.view()
         view = view._replace(
-            china_share=view.china_share[:, self.index : self.index + 1],
-            effort=view.effort[:, self.index : self.index + 1],
+            china_share=view.china_share[self.index : self.index + 1],
+            effort=view.effort[self.index : self.index + 1],
         )
-        self.profit_menu = policies.firm_profit_menu(view, self.params, us, cn, shock)
+        self.profit_menu = policies.firm_profit_menu(view, self.params, menu, shock)
         self.effort_array = policies.lobbying_effort(self.profit_menu, self.params)
         self.effort = float(self.effort_array[0, 0])

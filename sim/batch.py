@@ -4,11 +4,15 @@ World k of a batch, seeded s, sees exactly the draws the Mesa model seeded s see
 (:mod:`sim.draws`), and every rule is elementwise over worlds, so a world's trajectory
 does not depend on the batch it runs in. ``tests/test_equivalence.py`` checks this
 against :class:`sim.model.BalancingModel`.
+
+Worlds are processed in blocks (``block_size``) so that the working arrays stay in the CPU
+cache; blocks are independent, so the result does not depend on the block size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +20,13 @@ import pandas as pd
 
 from sim import dynamics, policies
 from sim.breakdown import BreakdownRule, initial_breakdown_state, update_breakdown
-from sim.draws import U_CN, U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA, U_US, batch_draws, trade_shock
+from sim.draws import U_CN, U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA, U_US, unique_seed_draws, trade_shock
 from sim.outcomes import OutcomeAccumulator
 from sim.params import Params
 from sim.records import round_record
+
+#: Worlds per block: about 2 MB of firm-by-option arrays, which stay in cache.
+DEFAULT_BLOCK_SIZE = 8192
 
 
 @dataclass
@@ -43,41 +50,37 @@ class BatchResult:
             raise ValueError("run_batch(..., record_rounds=True) is needed for per-round tables")
         cols = list(columns) if columns is not None else list(self.rounds)
         r, n = next(iter(self.rounds.values())).shape
-        df = pd.DataFrame(
-            {"world": np.tile(np.arange(n), r), "round": np.repeat(np.arange(r), n)}
-        )
+        df = pd.DataFrame({"world": np.tile(np.arange(n), r), "round": np.repeat(np.arange(r), n)})
         for c in cols:
             df[c] = self.rounds[c].reshape(-1)
         return df
 
 
-def run_batch(
+def _run_block(
     p: Params,
-    seeds: np.ndarray,
-    rule: BreakdownRule | None = None,
-    record_rounds: bool = False,
-) -> BatchResult:
-    """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``."""
-    rule = rule or BreakdownRule()
-    seeds = np.asarray(seeds, dtype=np.int64)
-    if seeds.shape != (p.n_worlds,):
-        raise ValueError(f"seeds: expected {p.n_worlds} seeds, got shape {seeds.shape}")
-    draws = batch_draws(seeds, p.rounds)
+    uniforms: np.ndarray,
+    normals: np.ndarray,
+    inverse: np.ndarray,
+    rule: BreakdownRule,
+    record_rounds: bool,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
+    """Run one block of worlds; ``uniforms[t, :, inverse]`` are world draws for round t."""
     state = dynamics.initial_world(p)
     detector = initial_breakdown_state(p.n_worlds)
     last_cn = policies.china_reactive_stance(0, state.view(), p)
     acc = OutcomeAccumulator(p.firm_names, p.n_worlds)
     records: dict[str, list[np.ndarray]] = {}
     for t in range(p.rounds):
-        u = draws.uniforms[t]
-        shock = trade_shock(draws.normals[t], p.shock_sd)
+        u = uniforms[t][:, inverse]
+        shock = trade_shock(normals[t][inverse], p.shock_sd)
         view = state.view()
         us = policies.us_stance(t, view, p, u[U_US], shock, last_cn)
         cn = policies.china_stance(t, view, p, u[U_CN], shock, us)
-        profit_menu = policies.firm_profit_menu(view, p, us, cn, shock)
+        menu = policies.menu_instruments(us, cn, p)
+        profit_menu = policies.firm_profit_menu(view, p, menu, shock)
         effort = policies.lobbying_effort(profit_menu, p)
         choice = policies.japan_decision(
-            t, view, p, us, cn, profit_menu, effort, shock,
+            t, view, p, us, cn, menu, profit_menu, effort, shock,
             u[U_INERTIA], u[U_COMPLIANCE], u[U_DIVERSIFICATION],
         )
         weights = policies.lobbying_weights(effort, p)
@@ -89,6 +92,47 @@ def run_batch(
         acc.add(rec)
         if record_rounds:
             for k, v in rec.items():
-                records.setdefault(k, []).append(v)
+                records.setdefault(k, []).append(np.array(v))
     stacked = {k: np.stack(v) for k, v in records.items()} if record_rounds else None
-    return BatchResult(outcomes=acc.table(), rounds=stacked)
+    return acc.table(), stacked
+
+
+def run_batch(
+    p: Params,
+    seeds: np.ndarray,
+    rule: BreakdownRule | None = None,
+    record_rounds: bool = False,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    threads: int = 1,
+) -> BatchResult:
+    """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``."""
+    rule = rule or BreakdownRule()
+    seeds = np.asarray(seeds, dtype=np.int64)
+    if seeds.shape != (p.n_worlds,):
+        raise ValueError(f"seeds: expected {p.n_worlds} seeds, got shape {seeds.shape}")
+    if block_size < 1:
+        raise ValueError(f"block_size: must be >= 1, got {block_size}")
+    if threads < 1:
+        raise ValueError(f"threads: must be >= 1, got {threads}")
+    uniforms, normals, inverse = unique_seed_draws(seeds, p.rounds)
+    bounds = [(a, min(a + block_size, p.n_worlds)) for a in range(0, p.n_worlds, block_size)]
+
+    def one(bound: tuple[int, int]):
+        start, stop = bound
+        block = p if (start, stop) == (0, p.n_worlds) else p.worlds(start, stop)
+        return _run_block(block, uniforms, normals, inverse[start:stop], rule, record_rounds)
+
+    if threads == 1 or len(bounds) == 1:
+        results = [one(b) for b in bounds]
+    else:
+        # numpy releases the GIL inside array operations; blocks are independent, and
+        # results are gathered in block order, so the output does not depend on threads.
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(one, bounds))
+    tables = [r[0] for r in results]
+    recs = [r[1] for r in results]
+    outcomes = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    rounds = None
+    if record_rounds:
+        rounds = {k: np.concatenate([r[k] for r in recs], axis=1) for k in recs[0]}
+    return BatchResult(outcomes=outcomes, rounds=rounds)

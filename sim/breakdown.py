@@ -18,6 +18,9 @@ from sim.errors import ConfigError
 
 NONE, US, CHINA = 0, 1, 2
 SIDE_NAMES = {NONE: "balanced", US: "us", CHINA: "china"}
+#: How balancing ended: Japan's own compliance left the band, or a relation collapsed.
+COMPLIANCE, RELATION = 1, 2
+CHANNEL_NAMES = {NONE: "none", COMPLIANCE: "compliance", RELATION: "relation"}
 
 
 @dataclass
@@ -50,12 +53,14 @@ class BreakdownState(NamedTuple):
     run_us_collapse: np.ndarray  # consecutive rounds with US trust collapsed
     side: np.ndarray  # NONE, US or CHINA (int8)
     round: np.ndarray  # first round of the sustained stretch, -1 if none
+    channel: np.ndarray  # NONE, COMPLIANCE or RELATION (int8)
 
 
 def initial_breakdown_state(n: int) -> BreakdownState:
     """No breakdown, all counters at zero."""
     z = np.zeros(n, dtype=np.int64)
-    return BreakdownState(z, z.copy(), z.copy(), z.copy(), np.zeros(n, dtype=np.int8), np.full(n, -1))
+    none = np.zeros(n, dtype=np.int8)
+    return BreakdownState(z, z.copy(), z.copy(), z.copy(), none, np.full(n, -1), none.copy())
 
 
 def update_breakdown(
@@ -83,7 +88,9 @@ def update_breakdown(
     fresh = (state.side == NONE) & (to_us | to_cn)
     side = np.where(fresh, new_side, state.side).astype(np.int8)
     rnd = np.where(fresh, t - k + 1, state.round)
-    return BreakdownState(high, low, cn_collapse, us_collapse, side, rnd)
+    by_compliance = (high >= k) | (low >= k)
+    channel = np.where(fresh, np.where(by_compliance, COMPLIANCE, RELATION), state.channel).astype(np.int8)
+    return BreakdownState(high, low, cn_collapse, us_collapse, side, rnd, channel)
 
 
 def detect_breakdown(

@@ -37,10 +37,11 @@ def seed_generator(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed)))
 
 
-def batch_draws(seeds: np.ndarray, rounds: int) -> DrawTable:
-    """Stacked tables for many worlds, shapes ``(rounds, 5, N)`` and ``(rounds, N)``.
+def unique_seed_draws(seeds: np.ndarray, rounds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tables of the distinct seeds, ``(rounds, 5, S)`` and ``(rounds, S)``, and each world's index into them.
 
-    Each distinct seed is drawn once; worlds sharing a seed share its table.
+    Each distinct seed is drawn once; world k's draws for round t are
+    ``uniforms[t, :, inverse[k]]`` and ``normals[t, inverse[k]]``.
     """
     seeds = np.asarray(seeds, dtype=np.int64)
     unique, inverse = np.unique(seeds, return_inverse=True)
@@ -50,6 +51,15 @@ def batch_draws(seeds: np.ndarray, rounds: int) -> DrawTable:
         table = draw_table(seed_generator(int(s)), rounds)
         u[:, :, i] = table.uniforms
         z[:, i] = table.normals
+    return u, z, inverse.reshape(-1)
+
+
+def batch_draws(seeds: np.ndarray, rounds: int) -> DrawTable:
+    """Stacked tables for many worlds, shapes ``(rounds, 5, N)`` and ``(rounds, N)``.
+
+    Each distinct seed is drawn once; worlds sharing a seed share its table.
+    """
+    u, z, inverse = unique_seed_draws(seeds, rounds)
     return DrawTable(u[:, :, inverse], z[:, inverse])
 
 

@@ -31,8 +31,8 @@ class WorldState(NamedTuple):
     trust_cn: np.ndarray  # Japan-China relation, 0-1
     belief: np.ndarray  # Japan's expected Chinese restriction, 0-1
     pipeline: np.ndarray  # (N, max lag) diversification levels invested j+1 rounds ago
-    china_share: np.ndarray  # (N, F) firms' China share of profits, 0-1
-    effort: np.ndarray  # (N, F) firms' last lobbying effort, 0-1
+    china_share: np.ndarray  # (F, N) firms' China share of profits, 0-1
+    effort: np.ndarray  # (F, N) firms' last lobbying effort, 0-1
 
     def view(self) -> WorldView:
         """What decision rules see."""
@@ -72,7 +72,7 @@ class RoundOutcome(NamedTuple):
     welfare_terms: WelfareTerms
     welfare: np.ndarray
     objective: np.ndarray  # government objective: welfare + lobbying-weighted profits
-    firm_profit: np.ndarray  # (N, F) after lobbying costs
+    firm_profit: np.ndarray  # (F, N) after lobbying costs
     us_payoff: np.ndarray
     china_payoff: np.ndarray
 
@@ -89,9 +89,7 @@ def realize_round(
 ) -> RoundOutcome:
     """Evaluate the announced schedules at Japan's choice and compute every agent's payoff."""
     c = choice.compliance
-    tariff = payoffs.realized_tariff(c, us)
-    r = payoffs.realized_restriction(c, cn)
-    a = payoffs.realized_access(c, cn, p.access_cut)
+    tariff, r, a = payoffs.instruments(c, us, cn, p)
     terms = payoffs.japan_welfare_terms(
         c, state.compliance, choice.diversification, tariff, r, a, state.dependence, us.demand, shock, p
     )
@@ -150,6 +148,6 @@ def advance_world(
         trust_cn=state.trust_cn + p.trust_rate * (target_cn - state.trust_cn),
         belief=state.belief + p.belief_rate * (outcome.restriction - state.belief),
         pipeline=pipeline,
-        china_share=state.china_share * (1.0 - p.relocation_rate[:, None] * disruption[:, None]),
+        china_share=state.china_share * (1.0 - p.relocation_rate * disruption),
         effort=effort,
     )

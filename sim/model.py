@@ -110,13 +110,14 @@ class BalancingModel(mesa.Model):
         self.us.decide(t, p, u[U_US], shock, self.last_china_stance)
         self.china.decide(t, p, u[U_CN], shock, self.us.stance)
         us, cn = self.us.stance, self.china.stance
-        # 3: firms lobby, in calibration order.
+        # 3: firms lobby, in calibration order, on what each compliance option would bring.
+        menu = policies.menu_instruments(us, cn, p)
         for firm in self.firms:
-            firm.lobby(us, cn, shock)
-        profit_menu = np.concatenate([f.profit_menu for f in self.firms], axis=-1)
-        effort = np.concatenate([f.effort_array for f in self.firms], axis=-1)
+            firm.lobby(menu, shock)
+        profit_menu = np.concatenate([f.profit_menu for f in self.firms], axis=0)
+        effort = np.concatenate([f.effort_array for f in self.firms], axis=0)
         # 4: Japan chooses.
-        self.japan.decide(t, p, us, cn, profit_menu, effort, shock, u)
+        self.japan.decide(t, p, us, cn, menu, profit_menu, effort, shock, u)
         choice = self.japan.choice
         # 5: the world updates.
         weights = policies.lobbying_weights(effort, p)
@@ -138,9 +139,9 @@ class BalancingModel(mesa.Model):
         self.china.payoff, self.china.action = float(outcome.china_payoff[0]), float(outcome.restriction[0])
         self.japan.payoff, self.japan.action = float(outcome.welfare[0]), float(choice.compliance[0])
         for firm in self.firms:
-            firm.payoff = float(outcome.firm_profit[0, firm.index])
+            firm.payoff = float(outcome.firm_profit[firm.index, 0])
             firm.action = firm.effort
-            firm.china_share = float(self.world.china_share[0, firm.index])
+            firm.china_share = float(self.world.china_share[firm.index, 0])
 
     # --- results -----------------------------------------------------------------------
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.breakdown import SIDE_NAMES
+from sim.breakdown import CHANNEL_NAMES, SIDE_NAMES
 
 _SUMS = {
     "cum_jp_welfare_bn": "jp_welfare_bn_q",
@@ -31,6 +31,7 @@ _FINALS = {
 SUMMARY_UNITS = {
     "outcome": "balanced | us | china",
     "breakdown_round": "first round of sustained breakdown (quarter from 0), -1 if balanced",
+    "breakdown_channel": "none | compliance (left the band) | relation (trust collapsed)",
     "cum_jp_welfare_bn": "$bn over the run",
     "cum_jp_objective_bn": "$bn over the run",
     "cum_us_payoff_bn": "$bn over the run",
@@ -83,6 +84,10 @@ class OutcomeAccumulator:
                 [SIDE_NAMES[int(s)] for s in side], categories=["balanced", "us", "china"]
             ),
             "breakdown_round": np.asarray(self.last["breakdown_round"], dtype=np.int64),
+            "breakdown_channel": pd.Categorical(
+                [CHANNEL_NAMES[int(c)] for c in self.last["breakdown_channel"]],
+                categories=["none", "compliance", "relation"],
+            ),
         }
         for k, v in self.sums.items():
             cols[k] = v / r if k.startswith("mean_") else v

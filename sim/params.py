@@ -44,7 +44,7 @@ SCENARIO_AXES: dict[str, tuple[float, float]] = {
 
 @dataclass
 class Params:
-    """Arrays over worlds; shapes ``(N,)``, ``(N, F)`` for firms, ``(R, N)`` for schedules."""
+    """Arrays over worlds; shapes ``(N,)``, ``(F, N)`` for firms, ``(R, N)`` for schedules."""
 
     n_worlds: int
     rounds: int
@@ -95,7 +95,7 @@ class Params:
     lobbying_cost: np.ndarray
     relocation_rate: np.ndarray
     lobbying_strength: np.ndarray
-    # --- firm profiles (N, F)
+    # --- firm profiles (F, N)
     china_share0: np.ndarray
     us_tariff_exposure: np.ndarray
     rare_earth_intensity: np.ndarray
@@ -121,25 +121,26 @@ class Params:
         """The parameters with firm arrays cut to firm ``i`` alone (F = 1)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in _FIRM_FIELDS:
-            out[name] = out[name][:, i : i + 1]
+            out[name] = out[name][i : i + 1]
         out["firm_names"] = (self.firm_names[i],)
+        return Params(**out)
+
+    def worlds(self, start: int, stop: int) -> Params:
+        """The parameters of worlds ``start:stop`` (views, no copies)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "n_worlds":
+                out[f.name] = stop - start
+            elif isinstance(v, np.ndarray):
+                out[f.name] = v[:, start:stop] if f.name in _WORLDS_LAST else v[start:stop]
+            else:
+                out[f.name] = v
         return Params(**out)
 
     def world(self, k: int) -> Params:
         """The parameters of world ``k`` alone (N = 1)."""
-        out = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.name in ("n_worlds",):
-                out[f.name] = 1
-            elif isinstance(v, np.ndarray):
-                if f.name in _SCHEDULES:
-                    out[f.name] = v[:, k : k + 1]
-                else:
-                    out[f.name] = v[k : k + 1]
-            else:
-                out[f.name] = v
-        return Params(**out)
+        return self.worlds(k, k + 1)
 
 
 _FIRM_FIELDS = (
@@ -151,8 +152,9 @@ _FIRM_FIELDS = (
     "export_control_exposure",
     "lobbying_efficiency",
 )
-_SCHEDULES = frozenset(
+_WORLDS_LAST = frozenset(
     {
+        *_FIRM_FIELDS,
         "tariff_level",
         "security_pressure",
         "coercion",
@@ -232,7 +234,7 @@ def build_params(
         for f in firms:
             k = f"firms.{f}.{key}"
             cols.append(ov[k] if k in ov else np.full(n, calibration.firm_value(f, key)))
-        return np.stack(cols, axis=1)
+        return np.stack(cols, axis=0)
 
     q = 0.25  # annual -> quarterly
     trade_cn = cal("trade_cn") * q
@@ -260,7 +262,7 @@ def build_params(
     )
     lobbying = scen("lobbying_strength", scenario.lobbying_strength)
     firm_lobbying = np.stack(
-        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in firms], axis=1
+        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in firms], axis=0
     )
 
     # --- schedules (R, N)
@@ -336,7 +338,7 @@ def build_params(
         stake_half=cal("stake_half"),
         lobbying_cost=cal("lobbying_cost"),
         relocation_rate=cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
-        lobbying_strength=lobbying[:, None] * firm_lobbying,
+        lobbying_strength=lobbying[None, :] * firm_lobbying,
         china_share0=firm("china_profit_share"),
         us_tariff_exposure=firm("us_tariff_exposure"),
         rare_earth_intensity=firm("rare_earth_intensity"),

@@ -49,6 +49,14 @@ class WelfareTerms(NamedTuple):
     diversification_cost: np.ndarray
 
 
+class Instruments(NamedTuple):
+    """Instruments evaluated at compliance level(s): tariff, restriction, access, shapes ``(..., N)``."""
+
+    tariff: np.ndarray  # ad-valorem share 0-1
+    restriction: np.ndarray  # share of critical inputs withheld 0-1
+    access: np.ndarray  # market access 0-1
+
+
 def shortfall(compliance: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """Share of the US demand Japan falls short of, 0-1 (0 when compliance meets it)."""
     return np.maximum(0.0, demand - compliance) / np.maximum(demand, 0.25)
@@ -61,18 +69,23 @@ def excess(compliance: np.ndarray, red_line: np.ndarray) -> np.ndarray:
 
 def realized_tariff(compliance: np.ndarray, us: UsStance) -> np.ndarray:
     """US tariff on Japanese goods at this compliance, ad-valorem share 0-1."""
-    return np.clip(us.tariff_fixed + us.tariff_slope * shortfall(compliance, us.demand), 0.0, 1.0)
+    # Fixed part and slope are non-negative, so only the upper bound can bind.
+    return np.minimum(us.tariff_fixed + us.tariff_slope * shortfall(compliance, us.demand), 1.0)
 
 
 def realized_restriction(compliance: np.ndarray, cn: ChinaStance) -> np.ndarray:
     """Share of rare-earth and critical-input exports China withholds, 0-1."""
-    return np.clip(cn.restriction_fixed + cn.coercion * excess(compliance, cn.red_line), 0.0, 1.0)
+    return np.minimum(cn.restriction_fixed + cn.coercion * excess(compliance, cn.red_line), 1.0)
 
 
-def realized_access(compliance: np.ndarray, cn: ChinaStance, access_cut: np.ndarray) -> np.ndarray:
-    """Market access China grants Japanese firms, 0-1 (1 = unrestricted)."""
-    cut = access_cut * cn.coercion * excess(compliance, cn.red_line)
-    return np.clip(cn.access_fixed - cut, 0.0, 1.0)
+def instruments(compliance: np.ndarray, us: UsStance, cn: ChinaStance, p: Params) -> Instruments:
+    """Tariff, restriction and access the announced schedules give at ``compliance``."""
+    ex = excess(compliance, cn.red_line)
+    return Instruments(
+        tariff=realized_tariff(compliance, us),
+        restriction=np.minimum(cn.restriction_fixed + cn.coercion * ex, 1.0),
+        access=np.maximum(cn.access_fixed - p.access_cut * cn.coercion * ex, 0.0),
+    )
 
 
 def input_shortage(restriction: np.ndarray, dependence: np.ndarray, p: Params) -> np.ndarray:
@@ -134,21 +147,37 @@ def firm_profits(
     china_share: np.ndarray,
     p: Params,
 ) -> np.ndarray:
-    """Each firm's operating profit before lobbying costs, $bn per quarter, shape ``(..., N, F)``.
+    """Each firm's operating profit before lobbying costs, $bn per quarter, shape ``(F, ..., N)``.
 
-    World-level inputs have shape ``(..., N)``; ``china_share`` is ``(N, F)``.
+    profit = base x shock x [s a (1 - x c) + (1 - s)(1 - e h) - k r (D + m)], with s the China
+    share, a access, x export-control exposure, c compliance, e US-tariff exposure,
+    h = min(1, tariff x (incidence + elasticity)) the tariff hit, k rare-earth intensity,
+    r restriction, D dependence, m component exposure. World-level inputs have shape
+    ``(..., N)``; ``china_share`` and firm parameters are ``(F, N)``.
     """
-    c, tau, r, a, d, z = (x[..., None] for x in (compliance, tariff, restriction, access, dependence, shock))
-    china_part = china_share * a * (1.0 - p.export_control_exposure * c)
-    tariff_hit = np.minimum(1.0, tau * (p.incidence[:, None] + p.elasticity[:, None]))
-    rest_part = (1.0 - china_share) * (1.0 - p.us_tariff_exposure * tariff_hit)
-    shortage = r * (d + p.component_exposure[:, None])
-    return p.firm_profit * z * (china_part + rest_part - p.rare_earth_intensity * shortage)
+    world_shape = np.broadcast_shapes(
+        np.shape(compliance), tariff.shape, restriction.shape, access.shape, np.shape(dependence)
+    )
+    access = np.broadcast_to(access, world_shape)
+    lead = (1,) * (len(world_shape) - 1)
+
+    def per_firm(x: np.ndarray) -> np.ndarray:  # (F, N) -> (F, 1, ..., N)
+        return x.reshape(x.shape[:1] + lead + x.shape[1:])
+
+    hit = np.minimum(1.0, tariff * (p.incidence + p.elasticity))
+    shortage = restriction * (dependence + p.component_exposure)
+    s = china_share
+    profit = per_firm(1.0 - s) + per_firm(s) * access
+    profit -= per_firm(s * p.export_control_exposure) * (access * compliance)
+    profit -= per_firm((1.0 - s) * p.us_tariff_exposure) * hit
+    profit -= per_firm(p.rare_earth_intensity) * shortage
+    profit *= per_firm(p.firm_profit) * shock
+    return profit
 
 
 def lobbying_cost(effort: np.ndarray, p: Params) -> np.ndarray:
-    """What lobbying costs each firm, $bn per quarter, shape ``(N, F)``."""
-    return p.lobbying_cost[:, None] * p.firm_profit * effort
+    """What lobbying costs each firm, $bn per quarter, shape ``(F, N)``."""
+    return p.lobbying_cost * p.firm_profit * effort
 
 
 def us_payoff(compliance: np.ndarray, tariff: np.ndarray, shock: np.ndarray, p: Params) -> np.ndarray:

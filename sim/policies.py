@@ -27,14 +27,26 @@ def logit_probabilities(utility: np.ndarray, scale: np.ndarray, temperature: np.
     """Quantal-response probabilities over axis 0; ``utility`` in money, ``scale`` in the same money."""
     z = (utility - utility.max(axis=0)) / (scale * temperature)
     w = np.exp(z)
-    return w / np.cumsum(w, axis=0)[-1]
+    return w / _sequential_sum(w)
+
+
+def _sequential_sum(x: np.ndarray) -> np.ndarray:
+    """Sum over axis 0 in index order (the same bits for any number of worlds)."""
+    total = x[0].copy()
+    for k in range(1, x.shape[0]):
+        total += x[k]
+    return total
 
 
 def sample_index(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index drawn from categorical ``probabilities`` (options on axis 0) with uniforms ``u``."""
-    cdf = np.cumsum(probabilities, axis=0)
-    idx = (cdf < u * cdf[-1]).sum(axis=0)
-    return np.minimum(idx, probabilities.shape[0] - 1)
+    target = u * _sequential_sum(probabilities)
+    cdf = probabilities[0].copy()
+    idx = (cdf < target).astype(np.int64)
+    for k in range(1, probabilities.shape[0] - 1):
+        cdf += probabilities[k]
+        idx += cdf < target
+    return idx
 
 
 def _severity(trust: np.ndarray, p: Params) -> np.ndarray:
@@ -43,7 +55,7 @@ def _severity(trust: np.ndarray, p: Params) -> np.ndarray:
 
 
 class WorldView(NamedTuple):
-    """The state a decision sees, shapes ``(N,)`` / ``(N, F)``."""
+    """The state a decision sees, shapes ``(N,)`` / ``(F, N)`` for firms."""
 
     compliance: np.ndarray
     dependence: np.ndarray
@@ -87,7 +99,7 @@ def us_stance(
         us_b = UsStance(*(x[:, None, :] for x in options))
         prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (M, 5, N)
         tariff = payoffs.realized_tariff(_C[None], us_b)
-        value = (prob * payoffs.us_payoff(_C[None], tariff, shock, p)).sum(axis=1)  # (M, N)
+        value = _expectation(prob, payoffs.us_payoff(_C[None], tariff, shock, p))  # (M, N)
         scale = p.gains * p.exports_us + p.us_alignment_value
         pick = sample_index(logit_probabilities(value, scale, p.state_temperature), u)
         chosen = UsStance(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
@@ -130,9 +142,8 @@ def china_stance(t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.nd
         cn_b = ChinaStance(*(x[:, None, :] for x in options))
         us_b = UsStance(*(x[None, :] for x in us))
         prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (M, 5, N)
-        r = payoffs.realized_restriction(_C[None], cn_b)
-        a = payoffs.realized_access(_C[None], cn_b, p.access_cut)
-        value = (prob * payoffs.china_payoff(_C[None], r, a, shock, p)).sum(axis=1)
+        inst = payoffs.instruments(_C[None], us_b, cn_b, p)
+        value = _expectation(prob, payoffs.china_payoff(_C[None], inst.restriction, inst.access, shock, p))
         scale = p.gains * p.trade_cn + p.cn_tech_loss
         pick = sample_index(logit_probabilities(value, scale, p.state_temperature), u)
         chosen = ChinaStance(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
@@ -140,36 +151,46 @@ def china_stance(t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.nd
     return stance
 
 
+def _expectation(prob: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Expected value over Japan's compliance options (axis 1), summed in a fixed order."""
+    return _sequential_sum(np.moveaxis(prob * value, 1, 0))
+
+
 def _select(mask: np.ndarray, a: NamedTuple, b: NamedTuple):
     return type(a)(*(np.where(mask, x, y) for x, y in zip(a, b, strict=True)))
 
 
 # --- step 3: firms ------------------------------------------------------------------------------
-def firm_profit_menu(view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray) -> np.ndarray:
-    """Each firm's profit at each of Japan's compliance options, $bn per quarter, shape ``(5, N, F)``."""
-    tariff = payoffs.realized_tariff(_C, us)
-    r = payoffs.realized_restriction(_C, cn)
-    a = payoffs.realized_access(_C, cn, p.access_cut)
-    zero = np.zeros_like(tariff)
-    return payoffs.firm_profits(_C + zero, tariff, r, a, view.dependence + zero, shock + zero, view.china_share, p)
+def menu_instruments(us: UsStance, cn: ChinaStance, p: Params) -> payoffs.Instruments:
+    """Tariff, restriction and access at each of Japan's compliance options, shapes ``(5, N)``."""
+    return payoffs.instruments(_C, us, cn, p)
+
+
+def firm_profit_menu(
+    view: WorldView, p: Params, menu: payoffs.Instruments, shock: np.ndarray
+) -> np.ndarray:
+    """Each firm's profit at each of Japan's compliance options, $bn per quarter, ``(F, 5, N)``."""
+    return payoffs.firm_profits(
+        _C, menu.tariff, menu.restriction, menu.access, view.dependence, shock, view.china_share, p
+    )
 
 
 def lobbying_effort(profit_menu: np.ndarray, p: Params) -> np.ndarray:
     """Lobbying effort 0-1 per firm, driven by its stake: how much its profit depends on Japan's choice."""
-    stake = (profit_menu.max(axis=0) - profit_menu.min(axis=0)) / p.firm_profit
-    return np.minimum(1.0, p.lobbying_strength * stake / (stake + p.stake_half[:, None]))
+    stake = (profit_menu.max(axis=1) - profit_menu.min(axis=1)) / p.firm_profit
+    return np.minimum(1.0, p.lobbying_strength * stake / (stake + p.stake_half))
 
 
 def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
-    """Weight the government gives each firm's profit (Grossman-Helpman), shape ``(N, F)``."""
-    return p.lobbying_weight[:, None] * p.lobbying_efficiency * effort
+    """Weight the government gives each firm's profit (Grossman-Helpman), shape ``(F, N)``."""
+    return p.lobbying_weight * p.lobbying_efficiency * effort
 
 
 def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Sum over firms of weight x profit, in a fixed order (bit-identical for any N), shape ``(..., N)``."""
-    total = profit_menu[..., 0] * weights[..., 0]
-    for f in range(1, weights.shape[-1]):
-        total = total + profit_menu[..., f] * weights[..., f]
+    total = profit_menu[0] * weights[0]
+    for f in range(1, weights.shape[0]):
+        total = total + profit_menu[f] * weights[f]
     return total
 
 
@@ -177,26 +198,23 @@ def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def compliance_objective(
     view: WorldView,
     p: Params,
-    us: UsStance,
-    cn: ChinaStance,
+    demand: np.ndarray,
+    menu: payoffs.Instruments,
     shock: np.ndarray,
     weights: np.ndarray,
     profit_menu: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The government's objective at each compliance option, $bn per quarter, shape ``(..., 5, N)``.
+    """The government's objective at each compliance option, $bn per quarter, ``(..., 5, N)``.
 
     National welfare plus the lobbying-weighted profits of firms (Grossman-Helpman).
     """
-    tariff = payoffs.realized_tariff(_C, us)
-    r = payoffs.realized_restriction(_C, cn)
-    a = payoffs.realized_access(_C, cn, p.access_cut)
     terms = payoffs.japan_welfare_terms(
-        _C, view.compliance, 0.0, tariff, r, a, view.dependence, us.demand, shock, p
+        _C, view.compliance, 0.0, menu.tariff, menu.restriction, menu.access, view.dependence,
+        demand, shock, p,
     )
     if profit_menu is None:
-        zero = np.zeros(np.broadcast_shapes(tariff.shape, r.shape))
         profit_menu = payoffs.firm_profits(
-            _C + zero, tariff + zero, r + zero, a + zero, view.dependence + zero, shock + zero,
+            _C, menu.tariff, menu.restriction, menu.access, view.dependence, shock,
             view.china_share, p,
         )
     return payoffs.japan_welfare(terms, p) + lobbied_profit(profit_menu, weights)
@@ -207,7 +225,8 @@ def japan_compliance_probabilities(
 ) -> np.ndarray:
     """Japan's logit probabilities over compliance options (no inertia), shape ``(..., 5, N)``."""
     weights = lobbying_weights(view.effort, p)
-    objective = compliance_objective(view, p, us, cn, shock, weights)
+    menu = payoffs.instruments(_C, us, cn, p)
+    objective = compliance_objective(view, p, us.demand, menu, shock, weights)
     return np.moveaxis(
         logit_probabilities(np.moveaxis(objective, -2, 0), p.money_scale, p.temperature), 0, -2
     )
@@ -227,6 +246,7 @@ def japan_decision(
     p: Params,
     us: UsStance,
     cn: ChinaStance,
+    menu: payoffs.Instruments,
     profit_menu: np.ndarray,
     effort: np.ndarray,
     shock: np.ndarray,
@@ -236,7 +256,7 @@ def japan_decision(
 ) -> JapanChoice:
     """Japan's compliance and diversification for round ``t`` under each world's policy."""
     weights = lobbying_weights(effort, p)
-    objective = compliance_objective(view, p, us, cn, shock, weights, profit_menu)
+    objective = compliance_objective(view, p, us.demand, menu, shock, weights, profit_menu)
     prob = logit_probabilities(objective, p.money_scale, p.temperature)
     adaptive = COMPLIANCE_MENU[sample_index(prob, u_compliance)]
     kept = u_inertia < p.inertia
@@ -249,7 +269,7 @@ def japan_decision(
         us_hit = payoffs.realized_tariff(view.compliance, us) - p.us_base_tariff
         cn_hit = payoffs.realized_restriction(view.compliance, cn)
         step = np.where(us_hit > cn_hit, 0.25, np.where(cn_hit > us_hit, -0.25, 0.0))
-        compliance = np.where(codes == REACTIVE, np.clip(view.compliance + step, 0.0, 1.0), compliance)
+        compliance = np.where(codes == REACTIVE, np.minimum(np.maximum(view.compliance + step, 0.0), 1.0), compliance)
     value = payoffs.diversification_value(_X, view.dependence, view.belief, p)
     div = DIVERSIFICATION_MENU[sample_index(logit_probabilities(value, p.money_scale, p.temperature), u_diversification)]
     return JapanChoice(compliance=compliance, diversification=div, kept=kept & (codes == ADAPTIVE))

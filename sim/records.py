@@ -47,6 +47,7 @@ ROUND_COLUMNS: dict[str, str] = {
     "posture": "0 balancing, 1 tilting US, 2 tilting China (this round's compliance)",
     "breakdown_side": "0 none yet, 1 broke toward the US, 2 toward China",
     "breakdown_round": "first round of the sustained breakdown, -1 if none",
+    "breakdown_channel": "0 none, 1 compliance left the band, 2 a relation collapsed",
 }
 FIRM_COLUMNS: dict[str, str] = {
     "profit_bn_q": "operating profit after lobbying costs, $bn per quarter",
@@ -97,9 +98,11 @@ def round_record(
         "posture": posture(choice.compliance, rule).astype(np.int8),
         "breakdown_side": detector.side,
         "breakdown_round": detector.round,
+        "breakdown_channel": detector.channel,
     }
     for i, firm in enumerate(p.firm_names):
-        rec[f"{firm}_profit_bn_q"] = outcome.firm_profit[:, i]
-        rec[f"{firm}_lobbying_effort"] = world.effort[:, i]
-        rec[f"{firm}_china_share"] = world.china_share[:, i]
-    return {k: np.broadcast_to(v, (p.n_worlds,)) for k, v in rec.items()}
+        rec[f"{firm}_profit_bn_q"] = outcome.firm_profit[i]
+        rec[f"{firm}_lobbying_effort"] = world.effort[i]
+        rec[f"{firm}_china_share"] = world.china_share[i]
+    n = (p.n_worlds,)
+    return {k: (v if np.shape(v) == n else np.broadcast_to(v, n)) for k, v in rec.items()}
