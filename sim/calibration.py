@@ -158,13 +158,19 @@ class Calibration:
     def with_money_scaled(self, factor: float) -> Calibration:
         """Copy with every monetary figure multiplied by ``factor`` (a change of currency unit)."""
         raw = self.to_dict()
+
+        def scale(entry: dict) -> None:
+            entry["value"] *= factor
+            if "range" in entry:
+                entry["range"] = [x * factor for x in entry["range"]]
+
         for key, kind in ENTRY_KINDS.items():
             if kind in MONEY_KINDS:
-                raw["entries"][key]["value"] *= factor
+                scale(raw["entries"][key])
         for firm in raw["firms"].values():
             for key, kind in FIRM_KINDS.items():
                 if kind in MONEY_KINDS:
-                    firm[key]["value"] *= factor
+                    scale(firm[key])
         return calibration_from_dict(raw, where="calibration")
 
     def with_values(self, **values: float) -> Calibration:
@@ -355,3 +361,22 @@ def read_calibration_file(name: str, config_dir: Path = CONFIG_DIR) -> dict:
 def load_calibration(name: str = "article", config_dir: Path = CONFIG_DIR) -> Calibration:
     """Load and validate a named calibration from ``configs/calibration/``."""
     return calibration_from_dict(read_calibration_file(name, config_dir), where="calibration")
+
+
+def calibration_table_markdown(base: Calibration, alternative: Calibration) -> str:
+    """A Markdown table of every number in two calibrations (for docs/ODD.md)."""
+
+    def fmt(v: float) -> str:
+        return f"{v:g}"
+
+    alt = {k: e for k, _, e in alternative.items()}
+    lines = [
+        f"| entry | {base.name} | {alternative.name} | unit | provenance | range |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, _, e in base.items():
+        a = alt[key]
+        prov = e.provenance if a.provenance == e.provenance else f"{e.provenance}; {alternative.name}: {a.provenance}"
+        rng = f"{fmt(e.range[0])}-{fmt(e.range[1])}" if e.range else ""
+        lines.append(f"| `{key}` | {fmt(e.value)} | {fmt(a.value)} | {e.unit} | {prov} | {rng} |")
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""Bad input gets one line naming the key and the problem, and no traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calibration import calibration_from_dict, load_calibration
+from sim.errors import ConfigError
+from sim.params import build_params
+from sim.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+
+CASES = [
+    # (overrides, text the one-line error must contain)
+    (["scenario=nope"], "scenario: unknown option 'nope'"),
+    (["calibration=nope"], "calibration: unknown option 'nope'"),
+    (["calibration.entries.rare_earth_dependence.value=1.5"], "calibration.entries.rare_earth_dependence.value: share must be in [0, 1]"),
+    (["calibration.entries.trade_cn.value=-370"], "calibration.entries.trade_cn.value: must be non-negative"),
+    (["+calibration.firms.mazda.profit.value=3"], "calibration.firms.mazda: unknown firm"),
+    (["seed=abc"], "seed:"),
+    (["scenario.us_tariff_level=high"], "scenario.us_tariff_level:"),
+    (["~calibration.entries.trade_us"], "calibration.entries.trade_us: missing"),
+    (["scenario.foo=1"], "scenario.foo:"),
+    (["rounds=0"], "rounds: must be >= 1"),
+    (["engine=gpu"], "engine: unknown engine 'gpu'"),
+    (["scenario.us_policy=bully"], "scenario.us_policy: unknown policy 'bully'"),
+    (["calibration.entries.alliance_value.provenance=guess"], "calibration.entries.alliance_value.provenance:"),
+    (["breakdown.band_low=0.9"], "breakdown.band_low: above band_high"),
+    (["+scenario.firm_lobbying.mazda=1"], "scenario.firm_lobbying.mazda: unknown firm"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), CASES, ids=[c[0][0] for c in CASES])
+def test_cli_bad_input_is_one_line(overrides, expected, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *overrides, f"output_dir={tmp_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    err = proc.stderr.strip()
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: ") and expected in err, err
+    assert not any(tmp_path.iterdir()), "nothing may be written for bad input"
+
+
+def test_library_errors_name_the_key(article):
+    with pytest.raises(ConfigError, match=r"^scenario: unknown scenario 'nope'"):
+        load_scenario("nope")
+    with pytest.raises(ConfigError, match=r"^calibration: unknown calibration"):
+        load_calibration("nope")
+    raw = article.to_dict()
+    raw["firms"]["toyota"]["china_profit_share"]["value"] = "lots"
+    with pytest.raises(ConfigError, match=r"^calibration.firms.toyota.china_profit_share.value: expected a number"):
+        calibration_from_dict(raw)
+    raw = article.to_dict()
+    del raw["firms"]["honda"]
+    with pytest.raises(ConfigError, match=r"^calibration.firms.honda: missing"):
+        calibration_from_dict(raw)
+    sc = load_scenario("baseline")
+    with pytest.raises(ConfigError, match=r"^us_tarif: not a parameter"):
+        build_params(article, sc, 10, 3, {"us_tarif": np.zeros(3)})
+    with pytest.raises(ConfigError, match=r"^cn_coercion: must be in \[0, 1\]"):
+        build_params(article, sc, 10, 3, {"cn_coercion": np.array([0.1, 2.0, 0.3])})
+    with pytest.raises(ConfigError, match=r"^rounds: must be a whole number"):
+        build_params(article, sc, 0, 3)
