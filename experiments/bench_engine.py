@@ -31,9 +31,14 @@ ROUNDS = 40
 
 def _grid(n_tariff: int, n_pressure: int, seeds: int) -> pd.DataFrame:
     t, p, s = np.meshgrid(
-        np.linspace(0.0, 0.6, n_tariff), np.linspace(0.4, 1.0, n_pressure), np.arange(seeds), indexing="ij"
+        np.linspace(0.0, 0.6, n_tariff),
+        np.linspace(0.4, 1.0, n_pressure),
+        np.arange(seeds),
+        indexing="ij",
     )
-    return pd.DataFrame({"us_tariff_level": t.ravel(), "us_security_pressure": p.ravel(), "seed": s.ravel()})
+    return pd.DataFrame(
+        {"us_tariff_level": t.ravel(), "us_security_pressure": p.ravel(), "seed": s.ravel()}
+    )
 
 
 def _peak_mb(fn: Callable[[], object]) -> float:
@@ -80,9 +85,14 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_mb": peak,
             }
         )
-        print(f"  {method:<34} {runs:>9,} runs {seconds:>8.2f} s {runs / seconds:>12,.0f} runs/s", flush=True)
+        print(
+            f"  {method:<34} {runs:>9,} runs {seconds:>8.2f} s {runs / seconds:>12,.0f} runs/s",
+            flush=True,
+        )
 
-    print(f"grid: {args.points_tariff} x {args.points_pressure} points x {args.seeds} seeds x {ROUNDS} rounds = {n:,} runs")
+    print(
+        f"grid: {args.points_tariff} x {args.points_pressure} points x {args.seeds} seeds x {ROUNDS} rounds = {n:,} runs"
+    )
 
     # (a) mesa.batch_run
     params = {
@@ -95,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def mesa_batch_run(seeds=range(args.seeds)):
         return mesa.batch_run(
-            BalancingModel, params, rng=list(seeds), max_steps=ROUNDS, number_processes=1,
-            data_collection_period=-1, display_progress=False,
+            BalancingModel,
+            params,
+            rng=list(seeds),
+            max_steps=ROUNDS,
+            number_processes=1,
+            data_collection_period=-1,
+            display_progress=False,
         )
 
     t0 = time.perf_counter()
@@ -110,22 +125,39 @@ def main(argv: list[str] | None = None) -> int:
     def mesa_loop(g: pd.DataFrame) -> np.ndarray:
         sides = np.empty(len(g), dtype=np.int64)
         for i, r in enumerate(g.itertuples(index=False)):
-            m = BalancingModel(sc, cal, ROUNDS, rng=int(r.seed), us_tariff_level=r.us_tariff_level,
-                               us_security_pressure=r.us_security_pressure)
+            m = BalancingModel(
+                sc,
+                cal,
+                ROUNDS,
+                rng=int(r.seed),
+                us_tariff_level=r.us_tariff_level,
+                us_security_pressure=r.us_security_pressure,
+            )
             m.run_for(ROUNDS)
             sides[i] = int(m.detector.side[0])
         return sides
 
     t0 = time.perf_counter()
     loop_sides = mesa_loop(grid)
-    record("(b) plain Mesa loop", n, time.perf_counter() - t0, _peak_mb(lambda: mesa_loop(grid.iloc[:200])))
+    record(
+        "(b) plain Mesa loop",
+        n,
+        time.perf_counter() - t0,
+        _peak_mb(lambda: mesa_loop(grid.iloc[:200])),
+    )
 
     # (c) batch engine at several sizes (the grid repeated with more seeds)
     batch_sides = None
     for size in sorted(set([n, *args.sizes])):
         reps = int(np.ceil(size / n))
-        g = pd.concat([grid.assign(seed=grid["seed"] + k * args.seeds) for k in range(reps)], ignore_index=True).iloc[:size]
-        ov = {"us_tariff_level": g["us_tariff_level"].to_numpy(), "us_security_pressure": g["us_security_pressure"].to_numpy()}
+        g = pd.concat(
+            [grid.assign(seed=grid["seed"] + k * args.seeds) for k in range(reps)],
+            ignore_index=True,
+        ).iloc[:size]
+        ov = {
+            "us_tariff_level": g["us_tariff_level"].to_numpy(),
+            "us_security_pressure": g["us_security_pressure"].to_numpy(),
+        }
 
         def batch(g=g, ov=ov):
             p = build_params(cal, sc, ROUNDS, len(g), ov)
@@ -142,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     br = br.sort_values(["us_tariff_level", "us_security_pressure", "seed"]).reset_index(drop=True)
     br_sides = br["breakdown_side"].to_numpy().astype(np.int64)
     same = np.array_equal(br_sides, loop_sides) and np.array_equal(loop_sides, batch_sides)
-    print(f"identical outcomes across (a), (b), (c): {same}  (breakdowns: {int((loop_sides > 0).sum())} of {n})")
+    print(
+        f"identical outcomes across (a), (b), (c): {same}  (breakdowns: {int((loop_sides > 0).sum())} of {n})"
+    )
 
     table = pd.DataFrame(rows)
     base = table.loc[0, "runs_per_s"]
@@ -152,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         print(table.to_string(index=False))
 
     if args.million:
-        print("\nmillion-run sweep: 100 x 100 grid x 100 seeds x 40 rounds, streamed in chunks of 100,000")
+        print(
+            "\nmillion-run sweep: 100 x 100 grid x 100 seeds x 40 rounds, streamed in chunks of 100,000"
+        )
         tl, pr = np.meshgrid(np.linspace(0.0, 0.6, 100), np.linspace(0.4, 1.0, 100), indexing="ij")
         cells = pd.DataFrame({"us_tariff_level": tl.ravel(), "us_security_pressure": pr.ravel()})
         per_chunk = 1000  # cells per chunk x 100 seeds = 100,000 worlds
@@ -164,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                 ov = {k: np.repeat(c[k].to_numpy(), 100) for k in c.columns}
                 p = build_params(cal, sc, ROUNDS, len(c) * 100, ov)
                 out = run_batch(p, np.tile(np.arange(100), len(c)), threads=args.threads).outcomes
-                broke[start : start + len(c)] = (out["breakdown_round"].to_numpy() >= 0).reshape(-1, 100).mean(axis=1)
+                broke[start : start + len(c)] = (
+                    (out["breakdown_round"].to_numpy() >= 0).reshape(-1, 100).mean(axis=1)
+                )
             return broke
 
         gc.collect()

@@ -28,7 +28,11 @@ def format_summary(summary) -> str:
         "-" * 75,
     ]
     for _, r in summary.iterrows():
-        med = "-" if r["median_breakdown_round"] != r["median_breakdown_round"] else f"{r['median_breakdown_round']:.1f}"
+        med = (
+            "-"
+            if r["median_breakdown_round"] != r["median_breakdown_round"]
+            else f"{r['median_breakdown_round']:.1f}"
+        )
         lines.append(
             f"{r['scenario']:<20} {int(r['runs']):>5} {r['balanced']:>9.0%} {r['toward_us']:>10.0%} "
             f"{r['toward_china']:>13.0%} {med:>13}"
@@ -60,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out = out if out.is_absolute() else REPO_ROOT / out
     tag = f"{args.calibration}-s{args.seeds}-r{args.rounds}-{args.engine}"
-    atomic_write_parquet(out / f"outcomes-{tag}.parquet", outcomes, {"code_version": code_version()})
+    atomic_write_parquet(
+        out / f"outcomes-{tag}.parquet", outcomes, {"code_version": code_version()}
+    )
     atomic_write_text(out / f"summary-{tag}.csv", summary.to_csv(index=False))
     print(
         f"\nScenario comparison: calibration '{args.calibration}', {args.seeds} seeds x {args.rounds} quarters, "

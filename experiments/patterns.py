@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 import pandas as pd
 
 from sim.calibration import load_calibration
@@ -56,11 +55,18 @@ def pattern_verdicts(t: pd.DataFrame) -> pd.DataFrame:
 
     def earlier_or_more(a: str, b: str) -> bool:
         more = broke[a] > broke[b]
-        earlier = broke[a] >= broke[b] and r.loc[a, "median_breakdown_round"] < r.loc[b, "median_breakdown_round"]
+        earlier = (
+            broke[a] >= broke[b]
+            and r.loc[a, "median_breakdown_round"] < r.loc[b, "median_breakdown_round"]
+        )
         return bool(more or earlier)
 
     rows = [
-        ("baseline keeps balancing", f"balanced {r.loc['baseline', 'balanced']:.0%}", r.loc["baseline", "balanced"] > 0.5),
+        (
+            "baseline keeps balancing",
+            f"balanced {r.loc['baseline', 'balanced']:.0%}",
+            r.loc["baseline", "balanced"] > 0.5,
+        ),
         (
             "US escalation mostly breaks toward the US",
             f"toward US {r.loc['us_escalation', 'toward_us']:.0%}",
@@ -89,7 +95,8 @@ def pattern_verdicts(t: pd.DataFrame) -> pd.DataFrame:
         (
             "rare-earth coercion buys concessions (lower mean compliance)",
             f"mean compliance {r.loc['rare_earth_embargo', 'mean_compliance']:.3f} vs {r.loc['baseline', 'mean_compliance']:.3f}",
-            r.loc["rare_earth_embargo", "mean_compliance"] < r.loc["baseline", "mean_compliance"] - 0.01,
+            r.loc["rare_earth_embargo", "mean_compliance"]
+            < r.loc["baseline", "mean_compliance"] - 0.01,
         ),
     ]
     return pd.DataFrame(rows, columns=["pattern", "evidence", "reproduced"])

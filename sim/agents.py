@@ -31,7 +31,9 @@ class UnitedStates(StateAgent):
 
     stance: UsStance | None = None
 
-    def decide(self, t: int, p: Params, u: np.ndarray, shock: np.ndarray, last_cn: ChinaStance) -> None:
+    def decide(
+        self, t: int, p: Params, u: np.ndarray, shock: np.ndarray, last_cn: ChinaStance
+    ) -> None:
         self.stance = policies.us_stance(t, self.model.world.view(), p, u, shock, last_cn)
 
 
@@ -51,8 +53,18 @@ class Japan(StateAgent):
 
     def decide(self, t, p, us, cn, menu, profit_menu, effort, shock, u) -> None:
         self.choice = policies.japan_decision(
-            t, self.model.world.view(), p, us, cn, menu, profit_menu, effort, shock,
-            u[U_INERTIA], u[U_COMPLIANCE], u[U_DIVERSIFICATION],
+            t,
+            self.model.world.view(),
+            p,
+            us,
+            cn,
+            menu,
+            profit_menu,
+            effort,
+            shock,
+            u[U_INERTIA],
+            u[U_COMPLIANCE],
+            u[U_DIVERSIFICATION],
         )
 
 

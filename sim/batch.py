@@ -20,7 +20,15 @@ import pandas as pd
 
 from sim import dynamics, policies
 from sim.breakdown import BreakdownRule, initial_breakdown_state, update_breakdown
-from sim.draws import U_CN, U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA, U_US, unique_seed_draws, trade_shock
+from sim.draws import (
+    U_CN,
+    U_COMPLIANCE,
+    U_DIVERSIFICATION,
+    U_INERTIA,
+    U_US,
+    trade_shock,
+    unique_seed_draws,
+)
 from sim.outcomes import OutcomeAccumulator
 from sim.params import Params
 from sim.records import round_record
@@ -80,13 +88,25 @@ def _run_block(
         profit_menu = policies.firm_profit_menu(view, p, menu, shock)
         effort = policies.lobbying_effort(profit_menu, p)
         choice = policies.japan_decision(
-            t, view, p, us, cn, menu, profit_menu, effort, shock,
-            u[U_INERTIA], u[U_COMPLIANCE], u[U_DIVERSIFICATION],
+            t,
+            view,
+            p,
+            us,
+            cn,
+            menu,
+            profit_menu,
+            effort,
+            shock,
+            u[U_INERTIA],
+            u[U_COMPLIANCE],
+            u[U_DIVERSIFICATION],
         )
         weights = policies.lobbying_weights(effort, p)
         outcome = dynamics.realize_round(state, choice, us, cn, effort, weights, shock, p)
         state = dynamics.advance_world(state, choice, us, cn, outcome, effort, p)
-        detector = update_breakdown(detector, t, choice.compliance, state.trust_us, state.trust_cn, rule)
+        detector = update_breakdown(
+            detector, t, choice.compliance, state.trust_us, state.trust_cn, rule
+        )
         last_cn = cn
         rec = round_record(us, cn, choice, outcome, state, detector, rule, p)
         acc.add(rec)

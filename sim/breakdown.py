@@ -38,7 +38,9 @@ class BreakdownRule:
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"breakdown.{key}", f"must be a number in [0, 1], got {v!r}")
         if self.band_low > self.band_high:
-            raise ConfigError("breakdown.band_low", f"above band_high ({self.band_low} > {self.band_high})")
+            raise ConfigError(
+                "breakdown.band_low", f"above band_high ({self.band_low} > {self.band_high})"
+            )
         s = self.sustain_rounds
         if isinstance(s, bool) or not isinstance(s, int) or s < 1:
             raise ConfigError("breakdown.sustain_rounds", f"must be a whole number >= 1, got {s!r}")
@@ -84,12 +86,16 @@ def update_breakdown(
     to_us = (high >= k) | (cn_collapse >= k)
     to_cn = (low >= k) | (us_collapse >= k)
     # Both at once (rare): the side of Japan's own compliance decides.
-    new_side = np.where(to_us & to_cn, np.where(compliance >= 0.5, US, CHINA), np.where(to_us, US, CHINA))
+    new_side = np.where(
+        to_us & to_cn, np.where(compliance >= 0.5, US, CHINA), np.where(to_us, US, CHINA)
+    )
     fresh = (state.side == NONE) & (to_us | to_cn)
     side = np.where(fresh, new_side, state.side).astype(np.int8)
     rnd = np.where(fresh, t - k + 1, state.round)
     by_compliance = (high >= k) | (low >= k)
-    channel = np.where(fresh, np.where(by_compliance, COMPLIANCE, RELATION), state.channel).astype(np.int8)
+    channel = np.where(fresh, np.where(by_compliance, COMPLIANCE, RELATION), state.channel).astype(
+        np.int8
+    )
     return BreakdownState(high, low, cn_collapse, us_collapse, side, rnd, channel)
 
 
@@ -97,9 +103,10 @@ def detect_breakdown(
     compliance: np.ndarray,
     trust_us: np.ndarray,
     trust_cn: np.ndarray,
-    rule: BreakdownRule = BreakdownRule(),
+    rule: BreakdownRule | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Side and round of breakdown from whole paths of shape ``(rounds,)`` or ``(rounds, N)``."""
+    rule = rule or BreakdownRule()
     c, tu, tc = (np.asarray(x, dtype=float) for x in (compliance, trust_us, trust_cn))
     if c.ndim == 1:
         c, tu, tc = c[:, None], tu[:, None], tc[:, None]
@@ -111,4 +118,8 @@ def detect_breakdown(
 
 def posture(compliance: np.ndarray, rule: BreakdownRule) -> np.ndarray:
     """Current posture from this round's compliance: 0 balancing, 1 tilting US, 2 tilting China."""
-    return np.where(compliance > rule.band_high + 1e-12, US, np.where(compliance < rule.band_low - 1e-12, CHINA, NONE))
+    return np.where(
+        compliance > rule.band_high + 1e-12,
+        US,
+        np.where(compliance < rule.band_low - 1e-12, CHINA, NONE),
+    )

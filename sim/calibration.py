@@ -311,7 +311,9 @@ def calibration_from_dict(raw: Mapping, where: str = "calibration") -> Calibrati
             firms[firm][key] = _check_entry(f"{fwhere}.{key}", kind, profile[key])
     for firm in REQUIRED_FIRMS:
         if firm not in firms:
-            raise ConfigError(f"{where}.firms.{firm}", "missing (Toyota, Sony and Honda are required)")
+            raise ConfigError(
+                f"{where}.firms.{firm}", "missing (Toyota, Sony and Honda are required)"
+            )
     # Cross-field checks.
     e = entries
     if abs(e["trade_balance_cn"].value) > e["trade_cn"].value:
@@ -344,7 +346,9 @@ def read_calibration_file(name: str, config_dir: Path = CONFIG_DIR) -> dict:
     path = config_dir / "calibration" / f"{name}.yaml"
     if not path.exists():
         available = sorted(p.stem for p in (config_dir / "calibration").glob("*.yaml"))
-        raise ConfigError("calibration", f"unknown calibration {name!r} (available: {', '.join(available)})")
+        raise ConfigError(
+            "calibration", f"unknown calibration {name!r} (available: {', '.join(available)})"
+        )
     raw = yaml.safe_load(path.read_text()) or {}
     merged: dict = {}
     defaults = raw.pop("defaults", ["_self_"])
@@ -376,7 +380,11 @@ def calibration_table_markdown(base: Calibration, alternative: Calibration) -> s
     ]
     for key, _, e in base.items():
         a = alt[key]
-        prov = e.provenance if a.provenance == e.provenance else f"{e.provenance}; {alternative.name}: {a.provenance}"
+        prov = (
+            e.provenance
+            if a.provenance == e.provenance
+            else f"{e.provenance}; {alternative.name}: {a.provenance}"
+        )
         rng = f"{fmt(e.range[0])}-{fmt(e.range[1])}" if e.range else ""
         lines.append(f"| `{key}` | {fmt(e.value)} | {fmt(a.value)} | {e.unit} | {prov} | {rng} |")
     return "\n".join(lines)

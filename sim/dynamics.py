@@ -91,7 +91,16 @@ def realize_round(
     c = choice.compliance
     tariff, r, a = payoffs.instruments(c, us, cn, p)
     terms = payoffs.japan_welfare_terms(
-        c, state.compliance, choice.diversification, tariff, r, a, state.dependence, us.demand, shock, p
+        c,
+        state.compliance,
+        choice.diversification,
+        tariff,
+        r,
+        a,
+        state.dependence,
+        us.demand,
+        shock,
+        p,
     )
     welfare = payoffs.japan_welfare(terms, p)
     gross = payoffs.firm_profits(c, tariff, r, a, state.dependence, shock, state.china_share, p)

@@ -53,11 +53,15 @@ class BalancingModel(mesa.Model):
     ) -> None:
         super().__init__(rng=rng)
         # The whole run's randomness, drawn first from the seeded generator (see sim.draws).
-        self.draws = draw_table(self.rng, int(rounds)) if isinstance(rounds, int) and rounds > 0 else None
+        self.draws = (
+            draw_table(self.rng, int(rounds)) if isinstance(rounds, int) and rounds > 0 else None
+        )
         for key in levels:
             if key not in LEVEL_OVERRIDES:
                 raise TypeError(f"BalancingModel got an unexpected keyword argument {key!r}")
-        self.calibration = load_calibration(calibration) if isinstance(calibration, str) else calibration
+        self.calibration = (
+            load_calibration(calibration) if isinstance(calibration, str) else calibration
+        )
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.rule = rule or BreakdownRule()
         ov = dict(overrides or {})
@@ -87,7 +91,11 @@ class BalancingModel(mesa.Model):
         )
 
     def _columns(self) -> list[str]:
-        firm_cols = [f"{f}_{c}" for f in self.params.firm_names for c in ("profit_bn_q", "lobbying_effort", "china_share")]
+        firm_cols = [
+            f"{f}_{c}"
+            for f in self.params.firm_names
+            for c in ("profit_bn_q", "lobbying_effort", "china_share")
+        ]
         from sim.records import ROUND_COLUMNS
 
         return [*ROUND_COLUMNS, *firm_cols]
@@ -136,8 +144,14 @@ class BalancingModel(mesa.Model):
 
     def _settle(self, outcome: dynamics.RoundOutcome, choice: policies.JapanChoice) -> None:
         self.us.payoff, self.us.action = float(outcome.us_payoff[0]), float(outcome.tariff[0])
-        self.china.payoff, self.china.action = float(outcome.china_payoff[0]), float(outcome.restriction[0])
-        self.japan.payoff, self.japan.action = float(outcome.welfare[0]), float(choice.compliance[0])
+        self.china.payoff, self.china.action = (
+            float(outcome.china_payoff[0]),
+            float(outcome.restriction[0]),
+        )
+        self.japan.payoff, self.japan.action = (
+            float(outcome.welfare[0]),
+            float(choice.compliance[0]),
+        )
         for firm in self.firms:
             firm.payoff = float(outcome.firm_profit[firm.index, 0])
             firm.action = firm.effort

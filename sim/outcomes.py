@@ -69,8 +69,12 @@ class OutcomeAccumulator:
         for out, col in _SUMS.items():
             self.sums[out] = self.sums[out] + rec[col]
         for f in self.firm_names:
-            self.sums[f"cum_{f}_profit_bn"] = self.sums[f"cum_{f}_profit_bn"] + rec[f"{f}_profit_bn_q"]
-            self.sums[f"mean_{f}_lobbying"] = self.sums[f"mean_{f}_lobbying"] + rec[f"{f}_lobbying_effort"]
+            self.sums[f"cum_{f}_profit_bn"] = (
+                self.sums[f"cum_{f}_profit_bn"] + rec[f"{f}_profit_bn_q"]
+            )
+            self.sums[f"mean_{f}_lobbying"] = (
+                self.sums[f"mean_{f}_lobbying"] + rec[f"{f}_lobbying_effort"]
+            )
         self.rounds_balancing = self.rounds_balancing + (rec["posture"] == 0)
         self.rounds += 1
         self.last = rec

@@ -200,7 +200,9 @@ def _validated_overrides(
             for v in np.unique(arr):
                 _check_value(key, FIRM_KINDS[entry], float(v))
         else:
-            raise ConfigError(key, "not a parameter that can be varied (a scenario level or calibration entry)")
+            raise ConfigError(
+                key, "not a parameter that can be varied (a scenario level or calibration entry)"
+            )
         out[key] = arr
     return out
 
@@ -244,7 +246,9 @@ def build_params(
     gains = cal("gains_from_trade")
 
     stress = scen("fiscal_stress", scenario.fiscal_stress)
-    debt_ratio = cal("government_debt") / cal("gdp_nominal") * (1.0 + cal("stress_debt_increase") * stress)
+    debt_ratio = (
+        cal("government_debt") / cal("gdp_nominal") * (1.0 + cal("stress_debt_increase") * stress)
+    )
     growth = cal("gdp_growth") - cal("stress_growth_drop") * stress
     fiscal_multiplier = (
         1.0

@@ -180,7 +180,9 @@ def lobbying_cost(effort: np.ndarray, p: Params) -> np.ndarray:
     return p.lobbying_cost * p.firm_profit * effort
 
 
-def us_payoff(compliance: np.ndarray, tariff: np.ndarray, shock: np.ndarray, p: Params) -> np.ndarray:
+def us_payoff(
+    compliance: np.ndarray, tariff: np.ndarray, shock: np.ndarray, p: Params
+) -> np.ndarray:
     """US strategic payoff, $bn per quarter: value of Japan's alignment minus tariff costs to US buyers."""
     volume = np.maximum(0.0, 1.0 - p.elasticity * tariff)
     buyers_cost = (1.0 - p.incidence) * tariff * p.exports_us * volume * shock
@@ -204,6 +206,8 @@ def diversification_value(
     level: np.ndarray, dependence: np.ndarray, belief: np.ndarray, p: Params
 ) -> np.ndarray:
     """Expected net value of a diversification level, $bn per quarter (benefit over the planning horizon minus spend)."""
-    reduction = np.minimum(p.diversification_rate * level, np.maximum(dependence - p.dependence_floor, 0.0))
+    reduction = np.minimum(
+        p.diversification_rate * level, np.maximum(dependence - p.dependence_floor, 0.0)
+    )
     avoided = p.input_disruption * belief * reduction * p.planning_horizon
     return p.fiscal_multiplier * (avoided - p.diversification_spend * level)

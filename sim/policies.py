@@ -23,7 +23,9 @@ _C = COMPLIANCE_MENU[:, None]  # (5, 1): option axis first, worlds last
 _X = DIVERSIFICATION_MENU[:, None]
 
 
-def logit_probabilities(utility: np.ndarray, scale: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+def logit_probabilities(
+    utility: np.ndarray, scale: np.ndarray, temperature: np.ndarray
+) -> np.ndarray:
     """Quantal-response probabilities over axis 0; ``utility`` in money, ``scale`` in the same money."""
     z = (utility - utility.max(axis=0)) / (scale * temperature)
     w = np.exp(z)
@@ -84,7 +86,9 @@ def us_stance(
     codes = p.us_policy
     if (codes == SCRIPTED).any():
         scripted = UsStance(
-            demand=p.path_us_demand[t], tariff_fixed=p.path_us_tariff[t], tariff_slope=np.zeros(p.n_worlds)
+            demand=p.path_us_demand[t],
+            tariff_fixed=p.path_us_tariff[t],
+            tariff_slope=np.zeros(p.n_worlds),
         )
         stance = _select(codes == SCRIPTED, scripted, stance)
     if (codes == ADAPTIVE).any():
@@ -118,7 +122,9 @@ def china_reactive_stance(t: int, view: WorldView, p: Params) -> ChinaStance:
     )
 
 
-def china_stance(t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, us: UsStance) -> ChinaStance:
+def china_stance(
+    t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, us: UsStance
+) -> ChinaStance:
     """China's stance for round ``t`` under each world's policy (reactive, scripted or adaptive)."""
     stance = china_reactive_stance(t, view, p)
     codes = p.china_policy
@@ -143,7 +149,9 @@ def china_stance(t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.nd
         us_b = UsStance(*(x[None, :] for x in us))
         prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (M, 5, N)
         inst = payoffs.instruments(_C[None], us_b, cn_b, p)
-        value = _expectation(prob, payoffs.china_payoff(_C[None], inst.restriction, inst.access, shock, p))
+        value = _expectation(
+            prob, payoffs.china_payoff(_C[None], inst.restriction, inst.access, shock, p)
+        )
         scale = p.gains * p.trade_cn + p.cn_tech_loss
         pick = sample_index(logit_probabilities(value, scale, p.state_temperature), u)
         chosen = ChinaStance(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
@@ -209,13 +217,27 @@ def compliance_objective(
     National welfare plus the lobbying-weighted profits of firms (Grossman-Helpman).
     """
     terms = payoffs.japan_welfare_terms(
-        _C, view.compliance, 0.0, menu.tariff, menu.restriction, menu.access, view.dependence,
-        demand, shock, p,
+        _C,
+        view.compliance,
+        0.0,
+        menu.tariff,
+        menu.restriction,
+        menu.access,
+        view.dependence,
+        demand,
+        shock,
+        p,
     )
     if profit_menu is None:
         profit_menu = payoffs.firm_profits(
-            _C, menu.tariff, menu.restriction, menu.access, view.dependence, shock,
-            view.china_share, p,
+            _C,
+            menu.tariff,
+            menu.restriction,
+            menu.access,
+            view.dependence,
+            shock,
+            view.china_share,
+            p,
         )
     return payoffs.japan_welfare(terms, p) + lobbied_profit(profit_menu, weights)
 
@@ -269,7 +291,11 @@ def japan_decision(
         us_hit = payoffs.realized_tariff(view.compliance, us) - p.us_base_tariff
         cn_hit = payoffs.realized_restriction(view.compliance, cn)
         step = np.where(us_hit > cn_hit, 0.25, np.where(cn_hit > us_hit, -0.25, 0.0))
-        compliance = np.where(codes == REACTIVE, np.minimum(np.maximum(view.compliance + step, 0.0), 1.0), compliance)
+        compliance = np.where(
+            codes == REACTIVE, np.minimum(np.maximum(view.compliance + step, 0.0), 1.0), compliance
+        )
     value = payoffs.diversification_value(_X, view.dependence, view.belief, p)
-    div = DIVERSIFICATION_MENU[sample_index(logit_probabilities(value, p.money_scale, p.temperature), u_diversification)]
+    div = DIVERSIFICATION_MENU[
+        sample_index(logit_probabilities(value, p.money_scale, p.temperature), u_diversification)
+    ]
     return JapanChoice(compliance=compliance, diversification=div, kept=kept & (codes == ADAPTIVE))

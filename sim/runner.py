@@ -75,7 +75,9 @@ def run_seeds(
     else:
         rows = []
         for s in seeds:
-            m = BalancingModel(scenario, calibration, rounds, rule=rule, overrides=overrides, rng=int(s))
+            m = BalancingModel(
+                scenario, calibration, rounds, rule=rule, overrides=overrides, rng=int(s)
+            )
             m.run_for(rounds)
             rows.append(m.outcome_table())
         out = pd.concat(rows, ignore_index=True)
@@ -85,6 +87,7 @@ def run_seeds(
 
 def summarize_outcomes(outcomes: pd.DataFrame, by: str | list[str] = "scenario") -> pd.DataFrame:
     """Share balanced / broke toward the US / toward China, and the median breakdown round."""
+
     def agg(g: pd.DataFrame) -> pd.Series:
         broke = g["breakdown_round"] >= 0
         return pd.Series(
@@ -93,11 +96,17 @@ def summarize_outcomes(outcomes: pd.DataFrame, by: str | list[str] = "scenario")
                 "balanced": (g["outcome"] == "balanced").mean(),
                 "toward_us": (g["outcome"] == "us").mean(),
                 "toward_china": (g["outcome"] == "china").mean(),
-                "median_breakdown_round": g.loc[broke, "breakdown_round"].median() if broke.any() else np.nan,
+                "median_breakdown_round": g.loc[broke, "breakdown_round"].median()
+                if broke.any()
+                else np.nan,
             }
         )
 
-    return outcomes.groupby(by, sort=False, observed=True)[list(outcomes.columns)].apply(agg).reset_index()
+    return (
+        outcomes.groupby(by, sort=False, observed=True)[list(outcomes.columns)]
+        .apply(agg)
+        .reset_index()
+    )
 
 
 def compare_scenarios(

@@ -107,12 +107,16 @@ def _int(key: str, v: Any, lo: int) -> int:
     return v
 
 
-def validate_scenario(s: Scenario, firm_names: tuple[str, ...] = (), where: str = "scenario") -> Scenario:
+def validate_scenario(
+    s: Scenario, firm_names: tuple[str, ...] = (), where: str = "scenario"
+) -> Scenario:
     """Check every field of ``s``; raise :class:`ConfigError` naming the first bad key."""
     for key in ("us_policy", "china_policy", "japan_policy"):
         v = getattr(s, key)
         if v not in STATE_POLICIES:
-            raise ConfigError(f"{where}.{key}", f"unknown policy {v!r} (choose from {', '.join(STATE_POLICIES)})")
+            raise ConfigError(
+                f"{where}.{key}", f"unknown policy {v!r} (choose from {', '.join(STATE_POLICIES)})"
+            )
     for key, (lo, hi) in _RANGES.items():
         v = getattr(s, key)
         if v is not None:
@@ -134,7 +138,9 @@ def validate_scenario(s: Scenario, firm_names: tuple[str, ...] = (), where: str 
         if path is None:
             continue
         if not isinstance(path, list | tuple) or len(path) == 0:
-            raise ConfigError(f"{where}.{key}", "expected a non-empty list of values, one per round")
+            raise ConfigError(
+                f"{where}.{key}", "expected a non-empty list of values, one per round"
+            )
         for i, v in enumerate(path):
             _num(f"{where}.{key}[{i}]", v, 0, 1)
     needs = {
@@ -151,7 +157,10 @@ def validate_scenario(s: Scenario, firm_names: tuple[str, ...] = (), where: str 
         raise ConfigError(f"{where}.firm_lobbying", "expected a mapping firm -> multiplier")
     for firm, v in s.firm_lobbying.items():
         if firm_names and firm not in firm_names:
-            raise ConfigError(f"{where}.firm_lobbying.{firm}", f"unknown firm (calibrated: {', '.join(firm_names)})")
+            raise ConfigError(
+                f"{where}.firm_lobbying.{firm}",
+                f"unknown firm (calibrated: {', '.join(firm_names)})",
+            )
         _num(f"{where}.firm_lobbying.{firm}", v, 0, 3)
     return s
 
@@ -196,7 +205,8 @@ def read_scenario_file(name: str, config_dir: Path = CONFIG_DIR) -> dict:
     path = config_dir / "scenario" / f"{name}.yaml"
     if not path.exists():
         raise ConfigError(
-            "scenario", f"unknown scenario {name!r} (available: {', '.join(scenario_names(config_dir))})"
+            "scenario",
+            f"unknown scenario {name!r} (available: {', '.join(scenario_names(config_dir))})",
         )
     raw = yaml.safe_load(path.read_text()) or {}
     merged: dict = {}
@@ -213,7 +223,9 @@ def read_scenario_file(name: str, config_dir: Path = CONFIG_DIR) -> dict:
     return merged
 
 
-def load_scenario(name: str = "baseline", config_dir: Path = CONFIG_DIR, **overrides: Any) -> Scenario:
+def load_scenario(
+    name: str = "baseline", config_dir: Path = CONFIG_DIR, **overrides: Any
+) -> Scenario:
     """Load a named scenario from ``configs/scenario/``, with optional field overrides."""
     raw = read_scenario_file(name, config_dir)
     raw.update(overrides)

@@ -43,7 +43,9 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def atomic_write_parquet(path: Path, df: pd.DataFrame, metadata: dict[str, str] | None = None) -> None:
+def atomic_write_parquet(
+    path: Path, df: pd.DataFrame, metadata: dict[str, str] | None = None
+) -> None:
     """Atomic parquet write; ``metadata`` (e.g. column units) goes into the file's schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -73,11 +75,18 @@ def code_version() -> str:
     """The package version plus the git commit (and ``-dirty`` if the tree has changes)."""
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=5,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         sha, dirty = "", ""

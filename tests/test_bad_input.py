@@ -18,8 +18,14 @@ CASES = [
     # (overrides, text the one-line error must contain)
     (["scenario=nope"], "scenario: unknown option 'nope'"),
     (["calibration=nope"], "calibration: unknown option 'nope'"),
-    (["calibration.entries.rare_earth_dependence.value=1.5"], "calibration.entries.rare_earth_dependence.value: share must be in [0, 1]"),
-    (["calibration.entries.trade_cn.value=-370"], "calibration.entries.trade_cn.value: must be non-negative"),
+    (
+        ["calibration.entries.rare_earth_dependence.value=1.5"],
+        "calibration.entries.rare_earth_dependence.value: share must be in [0, 1]",
+    ),
+    (
+        ["calibration.entries.trade_cn.value=-370"],
+        "calibration.entries.trade_cn.value: must be non-negative",
+    ),
     (["+calibration.firms.mazda.profit.value=3"], "calibration.firms.mazda: unknown firm"),
     (["seed=abc"], "seed:"),
     (["scenario.us_tariff_level=high"], "scenario.us_tariff_level:"),
@@ -28,7 +34,10 @@ CASES = [
     (["rounds=0"], "rounds: must be >= 1"),
     (["engine=gpu"], "engine: unknown engine 'gpu'"),
     (["scenario.us_policy=bully"], "scenario.us_policy: unknown policy 'bully'"),
-    (["calibration.entries.alliance_value.provenance=guess"], "calibration.entries.alliance_value.provenance:"),
+    (
+        ["calibration.entries.alliance_value.provenance=guess"],
+        "calibration.entries.alliance_value.provenance:",
+    ),
     (["breakdown.band_low=0.9"], "breakdown.band_low: above band_high"),
     (["+scenario.firm_lobbying.mazda=1"], "scenario.firm_lobbying.mazda: unknown firm"),
 ]
@@ -38,7 +47,10 @@ CASES = [
 def test_cli_bad_input_is_one_line(overrides, expected, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "sim", *overrides, f"output_dir={tmp_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     err = proc.stderr.strip()
     assert proc.returncode != 0, proc.stdout
@@ -55,7 +67,9 @@ def test_library_errors_name_the_key(article):
         load_calibration("nope")
     raw = article.to_dict()
     raw["firms"]["toyota"]["china_profit_share"]["value"] = "lots"
-    with pytest.raises(ConfigError, match=r"^calibration.firms.toyota.china_profit_share.value: expected a number"):
+    with pytest.raises(
+        ConfigError, match=r"^calibration.firms.toyota.china_profit_share.value: expected a number"
+    ):
         calibration_from_dict(raw)
     raw = article.to_dict()
     del raw["firms"]["honda"]

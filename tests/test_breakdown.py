@@ -53,7 +53,8 @@ def test_many_worlds_at_once():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"band_low": 0.8}, {"sustain_rounds": 0}, {"collapse_trust": 1.5}, {"band_high": "x"}]
+    "kwargs",
+    [{"band_low": 0.8}, {"sustain_rounds": 0}, {"collapse_trust": 1.5}, {"band_high": "x"}],
 )
 def test_bad_rule_is_a_one_line_error(kwargs):
     with pytest.raises(ConfigError) as err:
@@ -66,12 +67,16 @@ def test_breakdown_is_not_read_off_parameters(article, scenarios):
     from sim.batch import run_batch
     from sim.params import build_params
 
-    res = run_batch(build_params(article, scenarios["us_escalation"], 40, 60), np.arange(60), record_rounds=True)
+    res = run_batch(
+        build_params(article, scenarios["us_escalation"], 40, 60), np.arange(60), record_rounds=True
+    )
     outcomes = set(res.outcomes["outcome"])
     assert {"balanced", "us"} <= outcomes
     for k in range(60):
         side, rnd = detect_breakdown(
-            res.rounds["jp_compliance"][:, k], res.rounds["trust_us"][:, k], res.rounds["trust_cn"][:, k]
+            res.rounds["jp_compliance"][:, k],
+            res.rounds["trust_us"][:, k],
+            res.rounds["trust_cn"][:, k],
         )
         assert int(side[0]) == int(res.rounds["breakdown_side"][-1, k])
         assert int(rnd[0]) == int(res.outcomes["breakdown_round"].iloc[k])

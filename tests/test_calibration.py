@@ -46,7 +46,9 @@ def test_corrected_replaces_the_doubtful_figures_with_official_ones(article, cor
 
 def _odd_table():
     text = ODD.read_text()
-    block = text.split("<!-- calibration-table:start -->")[1].split("<!-- calibration-table:end -->")[0]
+    block = text.split("<!-- calibration-table:start -->")[1].split(
+        "<!-- calibration-table:end -->"
+    )[0]
     rows = {}
     for line in block.strip().splitlines()[2:]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

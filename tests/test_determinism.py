@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from sim.batch import run_batch
 from sim.model import BalancingModel
 from sim.params import build_params
-from sim.batch import run_batch
 
 
 def _run(scenario, calibration, seed, rounds=40):

@@ -29,7 +29,8 @@ def _compare(calibration, scenario, rounds=40, seeds=SEEDS, overrides=None):
         batch_rounds = batch.rounds_table(k)[mesa_rounds.columns]
         for col in mesa_rounds.columns:
             np.testing.assert_array_equal(
-                mesa_rounds[col].to_numpy(), batch_rounds[col].to_numpy().astype(mesa_rounds[col].dtype),
+                mesa_rounds[col].to_numpy(),
+                batch_rounds[col].to_numpy().astype(mesa_rounds[col].dtype),
                 err_msg=f"{scenario.name} seed {s} column {col}",
             )
         pd.testing.assert_frame_equal(
@@ -63,11 +64,18 @@ def test_per_world_overrides_agree(article, scenarios):
 
 
 def test_adaptive_and_scripted_policies_agree(article):
-    adaptive = Scenario(name="adaptive_states", us_policy="adaptive", china_policy="adaptive", us_tariff_level=0.3)
+    adaptive = Scenario(
+        name="adaptive_states", us_policy="adaptive", china_policy="adaptive", us_tariff_level=0.3
+    )
     _compare(article, adaptive, rounds=24, seeds=list(range(8)))
     scripted = Scenario(
-        name="scripted", us_policy="scripted", china_policy="scripted", japan_policy="reactive",
-        us_tariff_path=[0.02, 0.1, 0.25], us_demand_path=[0.6, 0.8, 1.0],
-        cn_restriction_path=[0.0, 0.3], cn_access_path=[1.0, 0.8],
+        name="scripted",
+        us_policy="scripted",
+        china_policy="scripted",
+        japan_policy="reactive",
+        us_tariff_path=[0.02, 0.1, 0.25],
+        us_demand_path=[0.6, 0.8, 1.0],
+        cn_restriction_path=[0.0, 0.3],
+        cn_access_path=[1.0, 0.8],
     )
     _compare(article, scripted, rounds=12, seeds=list(range(4)))

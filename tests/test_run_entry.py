@@ -27,20 +27,47 @@ def test_compose_and_run_is_pure_and_engines_agree():
 
     cfg = _compose(["scenario=us_escalation", "seed=3", "rounds=30", "calibration=corrected"])
     a = run(cfg)
-    b = run(_compose(["scenario=us_escalation", "seed=3", "rounds=30", "calibration=corrected", "engine=batch"]))
+    b = run(
+        _compose(
+            [
+                "scenario=us_escalation",
+                "seed=3",
+                "rounds=30",
+                "calibration=corrected",
+                "engine=batch",
+            ]
+        )
+    )
     assert len(a.rounds) == 30 and a.agents is not None
     pd.testing.assert_frame_equal(a.rounds, b.rounds, check_exact=True, check_dtype=False)
     pd.testing.assert_frame_equal(a.outcome, b.outcome, check_exact=True)
 
 
 def test_cli_writes_a_run_folder_and_never_overwrites(tmp_path):
-    cmd = [sys.executable, "-m", "sim", "scenario=rare_earth_embargo", "seed=2", "rounds=20", f"output_dir={tmp_path}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "scenario=rare_earth_embargo",
+        "seed=2",
+        "rounds=20",
+        f"output_dir={tmp_path}",
+    ]
     first = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     (folder,) = list(tmp_path.iterdir())
-    assert {p.name for p in folder.iterdir()} >= {"config.yaml", "rounds.parquet", "agents.parquet", "outcome.json"}
+    assert {p.name for p in folder.iterdir()} >= {
+        "config.yaml",
+        "rounds.parquet",
+        "agents.parquet",
+        "outcome.json",
+    }
     record = json.loads((folder / "outcome.json").read_text())
-    assert record["seed"] == 2 and record["scenario"] == "rare_earth_embargo" and record["code_version"]
+    assert (
+        record["seed"] == 2
+        and record["scenario"] == "rare_earth_embargo"
+        and record["code_version"]
+    )
     rounds = pd.read_parquet(folder / "rounds.parquet")
     assert len(rounds) == 20 and "jp_compliance" in rounds
     before = (folder / "rounds.parquet").stat().st_mtime_ns
@@ -48,7 +75,13 @@ def test_cli_writes_a_run_folder_and_never_overwrites(tmp_path):
     assert second.returncode == 0 and "left as it was" in second.stdout
     assert (folder / "rounds.parquet").stat().st_mtime_ns == before
     # a different config goes to a different folder
-    subprocess.run([*cmd[:-1], "seed=5", f"output_dir={tmp_path}"], cwd=REPO, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [*cmd[:-1], "seed=5", f"output_dir={tmp_path}"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert len(list(tmp_path.iterdir())) == 2
 
 

@@ -7,9 +7,20 @@ from sim.records import ROUND_COLUMNS
 
 MONEY_COLUMNS = [c for c in ROUND_COLUMNS if c.endswith("_bn_q")]
 DECISIONS = [
-    "jp_compliance", "jp_diversification", "jp_inertia", "us_tariff", "us_demand",
-    "cn_restriction", "cn_access", "rare_earth_dependence", "trust_us", "trust_cn",
-    "posture", "breakdown_side", "breakdown_round", "breakdown_channel",
+    "jp_compliance",
+    "jp_diversification",
+    "jp_inertia",
+    "us_tariff",
+    "us_demand",
+    "cn_restriction",
+    "cn_access",
+    "rare_earth_dependence",
+    "trust_us",
+    "trust_cn",
+    "posture",
+    "breakdown_side",
+    "breakdown_round",
+    "breakdown_channel",
 ]
 
 
@@ -28,9 +39,13 @@ def test_scaling_money_by_1000_changes_no_decision(article, scenarios):
             a = _table(scenarios[name], article, seed)
             b = _table(scenarios[name], scaled, seed)
             for col in DECISIONS:
-                np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy(), err_msg=f"{name} {seed} {col}")
+                np.testing.assert_array_equal(
+                    a[col].to_numpy(), b[col].to_numpy(), err_msg=f"{name} {seed} {col}"
+                )
             for col in MONEY_COLUMNS:
-                np.testing.assert_allclose(1000.0 * a[col].to_numpy(), b[col].to_numpy(), rtol=1e-9, atol=1e-9)
+                np.testing.assert_allclose(
+                    1000.0 * a[col].to_numpy(), b[col].to_numpy(), rtol=1e-9, atol=1e-9
+                )
 
 
 def test_scaling_money_changes_no_outcome_in_a_batch(article, scenarios):
@@ -41,6 +56,12 @@ def test_scaling_money_changes_no_outcome_in_a_batch(article, scenarios):
     seeds = np.arange(200)
     a = run_batch(build_params(article, sc, 40, 200), seeds).outcomes
     b = run_batch(build_params(article.with_money_scaled(1000.0), sc, 40, 200), seeds).outcomes
-    for col in ("outcome", "breakdown_round", "breakdown_channel", "mean_compliance", "final_trust_us"):
+    for col in (
+        "outcome",
+        "breakdown_round",
+        "breakdown_channel",
+        "mean_compliance",
+        "final_trust_us",
+    ):
         assert a[col].equals(b[col]), col
     assert (a["outcome"] != "balanced").sum() > 0  # the check covers runs that break down
