@@ -71,6 +71,7 @@ class BalancingModel(mesa.Model):
         self.world = dynamics.initial_world(self.params)
         self.detector = initial_breakdown_state(1)
         self.record: dict[str, np.ndarray] = {}
+        self._played = 0
         self.accumulator = OutcomeAccumulator(self.params.firm_names, 1)
         s = self.scenario
         self.us = UnitedStates(self, "United States", s.us_policy)
@@ -101,13 +102,13 @@ class BalancingModel(mesa.Model):
         return [*ROUND_COLUMNS, *firm_cols]
 
     @property
-    def round(self) -> int:
-        """Rounds completed so far."""
-        return int(self.steps) - 1 if self.running or self.steps > self.rounds else int(self.steps)
+    def rounds_played(self) -> int:
+        """Rounds completed so far (0 before the first step)."""
+        return self._played
 
     def step(self) -> None:
         """Play one round in the documented order."""
-        t = len(self.datacollector.model_vars.get("us_demand", []))
+        t = self._played
         if t >= self.rounds:
             self.running = False
             return
@@ -139,7 +140,8 @@ class BalancingModel(mesa.Model):
         self.accumulator.add(self.record)
         self._settle(outcome, choice)
         self.datacollector.collect(self)
-        if t + 1 >= self.rounds:
+        self._played = t + 1
+        if self._played >= self.rounds:
             self.running = False
 
     def _settle(self, outcome: dynamics.RoundOutcome, choice: policies.JapanChoice) -> None:
