@@ -29,16 +29,23 @@ POSTURES = {0: "balancing", 1: "tilting US", 2: "tilting China"}
 SIDES = {"us": "toward the US", "china": "toward China"}
 CALIBRATIONS = sorted(p.stem for p in (CONFIG_DIR / "calibration").glob("*.yaml"))
 
-#: Level sliders: model keyword -> (label, min, max, step).
+#: Level sliders: model keyword -> (label, min, max, step); their meaning is in SLIDER_HELP.
 LEVELS: dict[str, tuple[str, float, float, float]] = {
-    "us_tariff_level": ("US tariff level (ad-valorem share)", 0.0, 1.0, 0.01),
-    "us_security_pressure": ("US security / export-control pressure (0-1)", 0.0, 1.0, 0.01),
-    "cn_coercion": ("China's coercion propensity (0-1)", 0.0, 1.0, 0.01),
-    "lobbying_strength": ("Firm lobbying strength (x calibrated)", 0.0, 3.0, 0.05),
-    "fiscal_stress": ("Fiscal stress (0 calibrated, 1 recession)", 0.0, 3.0, 0.05),
+    "us_tariff_level": ("US tariff", 0.0, 1.0, 0.01),
+    "us_security_pressure": ("US security pressure", 0.0, 1.0, 0.01),
+    "cn_coercion": ("China's coercion", 0.0, 1.0, 0.01),
+    "lobbying_strength": ("Firm lobbying", 0.0, 3.0, 0.05),
+    "fiscal_stress": ("Fiscal stress", 0.0, 3.0, 0.05),
 }
 #: Japan's logit temperature spans four decades, so its slider moves along log10.
 TEMPERATURE_LOG10 = (-3.0, 1.0, 0.05)
+SLIDER_HELP = (
+    "US tariff: ad-valorem share at zero compliance. US security pressure: export-control "
+    "compliance the US demands (0-1). China's coercion: restriction per unit of compliance "
+    "above its red line (0-1). Firm lobbying: 0 silent, 1 as calibrated, up to 3. Fiscal "
+    "stress: 0 as calibrated, 1 recession-level, up to 3. Japan's temperature: logit noise of "
+    "its choice (0.001 near best response, 10 near random)."
+)
 
 
 def scenario_settings(scenario: str, calibration: str, seed: str = "0") -> dict:
@@ -87,9 +94,13 @@ def build_model(settings: dict) -> tuple[BalancingModel | None, str | None]:
     return model, None
 
 
-def status_line(model: BalancingModel, table: pd.DataFrame) -> str:
-    """Rounds run, Japan's current posture and the breakdown, if any, in one line."""
-    parts = [f"Rounds run: {len(table)} of {model.rounds}"]
+def status_line(model: BalancingModel, settings: dict, table: pd.DataFrame) -> str:
+    """The run's settings, rounds run, Japan's current posture and any breakdown, in one line."""
+    seed = parse_seed(settings["seed"])
+    parts = [
+        f"{settings['scenario']} ({settings['calibration']} calibration, seed {seed})",
+        f"Rounds run: {len(table)} of {model.rounds}",
+    ]
     if len(table):
         parts.append(f"posture: {POSTURES[int(table['posture'].iloc[-1])]}")
         side, start = model.breakdown
@@ -115,30 +126,36 @@ def _axes(fig: Figure, table: pd.DataFrame, ylabel: str, ylim=None, ax=None):
     return ax
 
 
+def _legend(ax) -> None:
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, frameon=False)
+
+
 def _lines(ax, table: pd.DataFrame, columns: dict[str, str], **style) -> None:
     for column, label in columns.items():
         ax.plot(table["round"], table[column], marker="o", ms=2.5, label=label, **style)
-    ax.legend(fontsize=7, loc="best")
+    _legend(ax)
 
 
 def draw_compliance(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
     ax = _axes(fig, table, "compliance, 0-1", (-0.02, 1.02))
     lo, hi = model.rule.band_low, model.rule.band_high
     ax.axhspan(lo, hi, color="tab:green", alpha=0.15, label=f"balancing band {lo:g}-{hi:g}")
-    ax.plot(table["round"], table["us_demand"], "--", color="tab:blue", label="US demand")
-    ax.plot(table["round"], table["cn_red_line"], "--", color="tab:red", label="China's red line")
     ax.plot(
         table["round"],
         table["jp_compliance"],
         "-o",
         ms=3,
+        lw=2,
         color="black",
         label="Japan's compliance",
     )
+    # Dashed lines on top, so a demand or red line equal to Japan's compliance stays visible.
+    ax.plot(table["round"], table["us_demand"], "--", color="tab:blue", label="US demand")
+    ax.plot(table["round"], table["cn_red_line"], "--", color="tab:red", label="China's red line")
     side, start = model.breakdown
     if side in SIDES:
         ax.axvline(start, color="tab:purple", lw=2, label=f"breakdown {SIDES[side]}, round {start}")
-    ax.legend(fontsize=7, loc="upper left", ncols=2)
+    _legend(ax)
 
 
 def draw_pressures(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
@@ -192,7 +209,7 @@ def draw_relations(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> N
 
 PLOTS = {
     "Japan's export-control compliance": draw_compliance,
-    "US tariffs and demand vs China's restrictions and access": draw_pressures,
+    "US and Chinese levers": draw_pressures,
     "Payoffs of the states": draw_payoffs,
     "Firms: profit and lobbying": draw_firms,
     "Rare-earth dependence and trust": draw_relations,
@@ -201,16 +218,23 @@ PLOTS = {
 
 @solara.component
 def Plot(title: str, model: BalancingModel, table: pd.DataFrame, key: tuple) -> None:
-    """One plot, redrawn only when ``key`` (run, rounds) changes."""
+    """One plot, redrawn only when ``key`` (Resets, steps) changes."""
 
-    def draw() -> Figure:
+    def draw() -> Figure | str:
         fig = Figure(figsize=(7.5 if title.startswith("Firms") else 6, 3.4), layout="constrained")
-        PLOTS[title](fig, table, model)
+        try:
+            PLOTS[title](fig, table, model)
+        except Exception as e:  # never a dead page
+            traceback.print_exc()
+            return f"Cannot draw this plot: {type(e).__name__}: {e}"
         return fig
 
     fig = solara.use_memo(draw, [key])
     with solara.Card(title, margin=0):
-        solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=90)
+        if isinstance(fig, str):
+            solara.Error(fig)
+        else:
+            solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=90)
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -219,12 +243,15 @@ def Page() -> None:
     """One model per browser session, rebuilt by Reset from the controls."""
     defaults = solara.use_memo(lambda: scenario_settings("baseline", "article"), [])
     settings = solara.use_reactive(defaults)  # what the controls show
-    applied = solara.use_reactive(settings.value)  # what the current model was built from
-    run = solara.use_reactive(0)  # counts Resets
+    # What the current model was built from, and how many Resets made it: one reactive value,
+    # so a render never sees new settings with the old model.
+    applied = solara.use_reactive((defaults, 0))
     version = solara.use_reactive(0)  # counts steps
     playing = solara.use_reactive(False)
     problem = solara.use_reactive(None)  # the last error, shown until Reset
-    model, build_error = solara.use_memo(lambda: build_model(applied.value), [run.value])
+    used, run = applied.value
+    model, build_error = solara.use_memo(lambda: build_model(used), [run])
+    key = (run, version.value)  # reading both re-renders the page after a Reset or step
     table = model.rounds_table() if model is not None else pd.DataFrame()
     can_step = model is not None and model.running and problem.value is None
 
@@ -245,13 +272,12 @@ def Page() -> None:
         if task.is_current():
             playing.set(False)
 
-    task = solara.lab.use_task(play, dependencies=[playing.value, run.value])
+    task = solara.lab.use_task(play, dependencies=[playing.value, run])
 
     def do_reset() -> None:
         playing.set(False)
         problem.set(None)
-        applied.set(settings.value)
-        run.set(run.value + 1)
+        applied.set((settings.value, run + 1))
 
     def update(**changes) -> None:
         settings.set({**settings.value, **changes})
@@ -295,7 +321,7 @@ def Page() -> None:
                     on_click=do_step,
                     disabled=playing.value or not can_step,
                 )
-            if s != applied.value:
+            if s != used:
                 solara.Info("Settings changed: press Reset to apply them.", dense=True)
         with solara.Card("Model parameters"):
             solara.Select(
@@ -317,34 +343,37 @@ def Page() -> None:
                 continuous_update=True,
                 error=seed_problem or False,
             )
-            for key, (label, lo, hi, step) in LEVELS.items():
+            for name, (label, lo, hi, step) in LEVELS.items():
                 solara.SliderFloat(
-                    label,
-                    value=s[key],
+                    f"{label}: {s[name]:.2f}",
+                    value=s[name],
                     min=lo,
                     max=hi,
                     step=step,
-                    on_value=lambda v, key=key: update(**{key: float(v)}),
+                    on_value=lambda v, name=name: update(**{name: float(v)}),
                 )
             lo, hi, step = TEMPERATURE_LOG10
             solara.SliderFloat(
-                f"Japan's decision temperature: {s['japan_temperature']:.3g} (log10 scale)",
+                f"Japan's temperature: {s['japan_temperature']:.3g} (log10 scale)",
                 value=round(math.log10(s["japan_temperature"]), 2),
                 min=lo,
                 max=hi,
                 step=step,
                 on_value=lambda v: update(japan_temperature=float(f"{10**v:.3g}")),
             )
+            solara.Text(SLIDER_HELP, style={"font-size": "0.8em", "color": "gray"})
             ScenarioNotes(s["scenario"])
 
     with solara.Column():
         if build_error:
             solara.Error(f"Cannot build the model: {build_error}")
             return
-        solara.Markdown(f"**{status_line(model, table)}**")
+        solara.Text(
+            status_line(model, used, table),
+            style={"font-size": "1.1em", "font-weight": "bold"},
+        )
         if problem.value:
             solara.Error(problem.value)
-        key = (run.value, len(table))
         with solara.ColumnsResponsive(12, large=6):
             for title in PLOTS:
                 Plot(title, model, table, key)
@@ -366,4 +395,5 @@ def ScenarioNotes(name: str) -> None:
             f"From round {b.start_round} China withholds {b.restriction:.0%} of rare earths for "
             f"{b.rounds} rounds and lowers its red line to {b.red_line:g}."
         )
-    solara.Markdown("\n\n".join(notes), style={"font-size": "0.85em"})
+    for note in notes:
+        solara.Text(note, style={"font-size": "0.85em", "display": "block", "margin-top": "6px"})

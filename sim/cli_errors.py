@@ -7,16 +7,22 @@ from sim.errors import ConfigError
 
 def one_line_error(exc: BaseException) -> str | None:
     """A one-line message for a configuration error, or None if ``exc`` is not one."""
-    from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+    from hydra.errors import (
+        ConfigCompositionException,
+        MissingConfigException,
+        OverrideParseException,
+    )
     from omegaconf.errors import OmegaConfBaseException
 
     if isinstance(exc, ConfigError):
         return str(exc)
     if isinstance(exc, MissingConfigException):
-        group = (exc.missing_cfg_file or "").split("/")[0] or "config"
-        wanted = (exc.missing_cfg_file or "").split("/")[-1]
+        group, _, wanted = (exc.missing_cfg_file or "").rpartition("/")
+        group = group or "config"
         options = ", ".join(sorted(exc.options or []))
-        return f"{group}: unknown option {wanted!r}" + (f" (available: {options})" if options else "")
+        return f"{group}: unknown option {wanted!r}" + (
+            f" (available: {options})" if options else ""
+        )
     if isinstance(exc, OmegaConfBaseException):
         key = getattr(exc, "full_key", None) or "config"
         msg = str(getattr(exc, "msg", None) or exc).strip().splitlines()[0]

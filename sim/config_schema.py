@@ -2,6 +2,8 @@
 
 The scenario and breakdown schemas are the library's own dataclasses; the calibration is a
 mapping validated by :func:`sim.calibration.calibration_from_dict` (one line per problem).
+An experiment (``configs/experiment/*.yaml``) adds a ``sweep`` section (:class:`SweepConfig`);
+its domain checks (known parameters, non-empty ranges) are in :mod:`sim.design`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,64 @@ from sim.scenario import Scenario
 
 
 @dataclass
+class AxisConfig:
+    """One grid axis: ``values``, or ``start``/``stop`` with ``num`` points or a ``step``."""
+
+    #: Parameter the axis varies (a ``build_params`` override name, or ``scenario`` /
+    #: ``calibration``); default: the axis' key in ``sweep.axes``.
+    param: str | None = None
+    values: list[Any] | None = None
+    start: float | None = None
+    stop: float | None = None
+    num: int | None = None
+    step: float | None = None
+
+
+@dataclass
+class ParamRangeConfig:
+    """One sampled parameter of an LHS/Sobol design; bounds default to the calibration's range."""
+
+    param: str = ""
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass
+class SweepConfig:
+    """An experiment's design and how it is cut into Hydra jobs (``+experiment=...``)."""
+
+    #: Experiment name: results go to ``<output_dir>/<name>/<id>/``.
+    name: str = "sweep"
+    #: ``grid`` (full factorial over ``axes``), ``lhs`` or ``sobol`` (over ``parameters``).
+    design: str = "grid"
+    axes: dict[str, AxisConfig] = field(default_factory=dict)
+    parameters: list[ParamRangeConfig] = field(default_factory=list)
+    #: lhs/sobol: also sample every calibration entry with provenance ``assumption``.
+    assumptions: bool = False
+    #: lhs: number of points; sobol: base sample size N (a power of 2).
+    samples: int = 64
+    #: sobol: also compute second-order indices (N * (2D + 2) points instead of N * (D + 2)).
+    second_order: bool = False
+    #: Seed of the LHS/Sobol sampler (not of the simulations).
+    design_seed: int = 0
+    #: Replicate runs per design point, seeded base_seed, base_seed + 1, ...
+    #: (common random numbers: every point gets the same seeds).
+    replicates: int = 20
+    base_seed: int = 0
+    #: Hydra jobs the design is cut into (contiguous chunks of runs, each run on the batch engine).
+    chunks: int = 8
+    #: Set by ``python -m sim`` for each job; None = every chunk in this process.
+    chunk: int | None = None
+    #: Folder name under ``<output_dir>/<name>/``; None = the sweep's config hash.
+    id: str | None = None
+    output_dir: str = "results/sweeps"
+    #: Show a progress bar (runs done, rate, time left).
+    progress: bool = True
+
+
+@dataclass
 class RunConfig:
-    """``python -m sim``: one scenario, one seed."""
+    """``python -m sim``: one scenario, one seed (or, with a ``sweep`` section, an experiment)."""
 
     seed: int = 0
     rounds: int = 40
@@ -26,6 +84,7 @@ class RunConfig:
     calibration: dict[str, Any] = field(default_factory=dict)
     scenario: Scenario = field(default_factory=Scenario)
     breakdown: BreakdownRule = field(default_factory=BreakdownRule)
+    sweep: SweepConfig | None = None
 
 
 def register_configs() -> None:

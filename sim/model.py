@@ -62,18 +62,20 @@ class BalancingModel(mesa.Model):
         self.calibration = (
             load_calibration(calibration) if isinstance(calibration, str) else calibration
         )
-        self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its experimental
+        # Scenario class (SolaraViz checks it on Reset).
+        self.scenario_config = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.rule = rule or BreakdownRule()
         ov = dict(overrides or {})
         ov.update({k: v for k, v in levels.items() if v is not None})
-        self.params = build_params(self.calibration, self.scenario, rounds, 1, ov)
+        self.params = build_params(self.calibration, self.scenario_config, rounds, 1, ov)
         self.rounds = int(rounds)
         self.world = dynamics.initial_world(self.params)
         self.detector = initial_breakdown_state(1)
         self.record: dict[str, np.ndarray] = {}
         self._played = 0
         self.accumulator = OutcomeAccumulator(self.params.firm_names, 1)
-        s = self.scenario
+        s = self.scenario_config
         self.us = UnitedStates(self, "United States", s.us_policy)
         self.china = China(self, "China", s.china_policy)
         self.japan = Japan(self, "Japan", s.japan_policy)

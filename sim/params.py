@@ -187,7 +187,7 @@ def _validated_overrides(
             lo, hi = SCENARIO_AXES[key]
             bad = ~((arr >= lo) & (arr <= hi))
             if bad.any():
-                raise ConfigError(key, f"must be in [{lo:g}, {hi:g}], got {arr[bad][0]!r}")
+                raise ConfigError(key, f"must be in [{lo:g}, {hi:g}], got {float(arr[bad][0])!r}")
         elif key in ENTRY_KINDS:
             for v in np.unique(arr):
                 _check_value(key, ENTRY_KINDS[key], float(v))
@@ -220,6 +220,10 @@ def build_params(
     validate_scenario(scenario, calibration.firm_names)
     n = int(n_worlds)
     ov = _validated_overrides(overrides or {}, calibration, n)
+    for key in ov:
+        part = key.split(".")[0]
+        if part in ("escalation", "embargo") and getattr(scenario, part) is None:
+            raise ConfigError(key, f"scenario {scenario.name!r} has no {part} to vary")
 
     def cal(key: str) -> np.ndarray:
         if key in ov:
@@ -237,6 +241,9 @@ def build_params(
             k = f"firms.{f}.{key}"
             cols.append(ov[k] if k in ov else np.full(n, calibration.firm_value(f, key)))
         return np.stack(cols, axis=0)
+
+    if (cal("dependence_floor") > cal("rare_earth_dependence")).any():
+        raise ConfigError("rare_earth_dependence", "below dependence_floor in some worlds")
 
     q = 0.25  # annual -> quarterly
     trade_cn = cal("trade_cn") * q

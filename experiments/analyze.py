@@ -1,0 +1,271 @@
+"""Analyze a finished sweep folder: tidy CSV tables and figures in ``<folder>/analysis/``.
+
+    python -m experiments.analyze results/sweeps/breakdown_grid/<id> [--boot 1000] [--level 0.5]
+                                  [--seed 0] [--no-figures]
+
+Grid designs: breakdown probability per cell (Wilson 95%), the split by side, tipping points
+along each axis (pooled over the other axes, and per slice) with bootstrap intervals, and
+Kaplan-Meier time to breakdown. LHS/Sobol designs: the split by side, Kaplan-Meier, a PRIM box
+of the breakdown region and (Sobol) first-order and total Sobol indices. Categorical axes
+(scenario, calibration) group every table. A summary is printed and written to summary.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import analysis as A
+from sim.storage import atomic_write_text
+
+CATEGORICAL = ("scenario", "calibration")
+OUTPUTS = ("p_breakdown", "cum_jp_welfare_bn")
+
+
+def load_sweep(folder: Path) -> tuple[pd.DataFrame, dict]:
+    """The run table and the identity (``sweep.json``) of a finished sweep folder."""
+    table, ident = folder / "runs.parquet", folder / "sweep.json"
+    if not ident.exists():
+        raise FileNotFoundError(f"{folder}: not a sweep folder (no sweep.json)")
+    if not table.exists():
+        raise FileNotFoundError(
+            f"{folder}: sweep not finished (no runs.parquet); rerun the sweep command"
+        )
+    return pd.read_parquet(table), json.loads(ident.read_text())["identity"]
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
+
+
+def _fmt(v: float) -> str:
+    return "-" if v != v else f"{v:.3f}"
+
+
+def _bins(values: pd.Series, k: int = 4) -> pd.Series:
+    """Up to ``k`` equal-width bins of a numeric axis, labelled by their range."""
+    uniq = np.sort(values.unique())
+    if len(uniq) <= k:
+        return values.map(lambda v: f"{v:g}")
+    edges = np.linspace(uniq[0], uniq[-1], k + 1)
+    idx = np.clip(np.searchsorted(edges, values.to_numpy(), side="right") - 1, 0, k - 1)
+    labels = [f"[{edges[i]:.3g}, {edges[i + 1]:.3g}{']' if i == k - 1 else ')'}" for i in range(k)]
+    return pd.Series(np.asarray(labels, dtype=object)[idx], index=values.index)
+
+
+def survival_tables(
+    runs: pd.DataFrame, groupings: dict[str, pd.Series]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier curves and medians for each named grouping (a label per run)."""
+    curves, medians = [], []
+    for name, labels in groupings.items():
+        frame = runs.assign(group=labels.to_numpy())
+        c, m = A.survival(frame, "group")
+        curves.append(c.assign(grouping=name))
+        medians.append(m.assign(grouping=name))
+    cols = ["grouping", "group"]
+    c, m = pd.concat(curves, ignore_index=True), pd.concat(medians, ignore_index=True)
+    return c[cols + [k for k in c if k not in cols]], m[cols + [k for k in m if k not in cols]]
+
+
+def analyze(
+    folder: Path, boot: int = 1000, level: float = 0.5, seed: int = 0, figures: bool = True
+) -> str:
+    """Write the analysis tables (and figures) for ``folder``; return the printed summary."""
+    from experiments import plots
+
+    runs, ident = load_sweep(folder)
+    out = folder / "analysis"
+    design = ident["design"]
+    cats = [c for c in CATEGORICAL if runs[c].nunique() > 1]
+    lines = [
+        f"{ident['experiment']} ({design['kind']} design, {len(runs):,} runs, "
+        f"{ident['rounds']} quarters, {folder})"
+    ]
+    sides = A.side_split(runs, cats or None)
+    _write_csv(sides, out / "sides.csv")
+    lines.append("\nOutcome split (share of runs, Wilson 95%):")
+    for _, r in sides.iterrows():
+        grp = " ".join(f"{c}={r[c]}" for c in cats)
+        lines.append(
+            f"  {grp:<24} {r['side']:<9} {r['share']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        )
+    groupings = {"all runs": pd.Series("all", index=runs.index)}
+    for c in cats:
+        groupings[c] = runs[c].astype(str)
+
+    if design["kind"] == "grid":
+        axes = [a["param"] for a in design["axes"] if a["param"] not in CATEGORICAL]
+        cells = A.breakdown_probability(runs, [*cats, *axes])
+        _write_csv(cells, out / "cells.csv")
+        _write_csv(A.side_split(runs, [*cats, *axes]), out / "sides_by_cell.csv")
+        tips = []
+        for axis in axes:
+            others = [a for a in axes if a != axis]
+            pooled = A.tipping_points(runs, axis, cats or None, level, n_boot=boot, seed=seed)
+            tips.append(pooled.assign(scope="pooled"))
+            if others:
+                tips.append(
+                    A.tipping_points(
+                        runs, axis, [*cats, *others], level, n_boot=boot, seed=seed
+                    ).assign(scope="slice")
+                )
+            groupings[f"{axis} (binned)"] = _bins(runs[axis])
+        tip = pd.concat(tips, ignore_index=True)
+        lead = ["scope", "axis", *cats, *[a for a in axes if a in tip]]
+        tip = tip[lead + [c for c in tip if c not in lead]]
+        _write_csv(tip, out / "tipping_points.csv")
+        lines.append(
+            f"\nTipping points (breakdown probability crosses {level:.0%}; "
+            f"bootstrap 95%, {boot} draws):"
+        )
+        for _, r in tip[tip["scope"] == "pooled"].iterrows():
+            grp = "".join(f", {c}={r[c]}" for c in cats)
+            lines.append(
+                f"  along {r['axis']} (other axes pooled{grp}): {r['direction']:<4} "
+                f"{_fmt(r['tipping_point'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                + ("" if r["direction"] == "none" else f" (bootstrap support {r['support']:.2f})")
+            )
+        sl = tip[(tip["scope"] == "slice") & (tip["direction"] != "none")]
+        lines.append(
+            f"  per slice: {len(sl)} crossings in {(tip['scope'] == 'slice').sum()} rows "
+            "(tipping_points.csv)"
+        )
+        if figures:
+            facet = cats[0] if cats else None
+            if len(axes) >= 2:
+                x, y = axes[0], axes[1]
+                plots.save_png(
+                    plots.heatmaps(
+                        cells,
+                        x,
+                        y,
+                        "p_breakdown",
+                        facet,
+                        "breakdown probability",
+                        label="P(breakdown)",
+                    ),
+                    out / "phase_diagram.png",
+                )
+                sbc = A.side_split(runs, [*cats, x, y])
+                for side, cmap in (("us", "Blues"), ("china", "Reds")):
+                    plots.save_png(
+                        plots.heatmaps(
+                            sbc[sbc["side"] == side],
+                            x,
+                            y,
+                            "share",
+                            facet,
+                            f"breakdown toward {side}",
+                            cmap=cmap,
+                            label=f"P({side})",
+                        ),
+                        out / f"side_{side}.png",
+                    )
+            for axis in axes:
+                others = [a for a in axes if a != axis]
+                hue = others[0] if others else (cats[0] if cats else None)
+                sub_cells = cells if not cats else cells[cells[cats[0]] == cells[cats[0]].iloc[0]]
+                sub_tips = tip[tip["scope"] == "slice"] if others else None
+                if sub_tips is not None and cats:
+                    sub_tips = sub_tips[sub_tips[cats[0]] == cells[cats[0]].iloc[0]]
+                plots.save_png(
+                    plots.probability_curves(sub_cells, axis, hue, tips=sub_tips, level=level),
+                    out / f"curves_{axis}.png",
+                )
+    else:
+        params = [p["param"] for p in design["parameters"]]
+        pts = A.point_means(runs, params, ["cum_jp_welfare_bn"])
+        _write_csv(pts, out / "points.csv")
+        limits, traj = A.prim_box(runs, params, threshold=level)
+        _write_csv(limits, out / "prim_box.csv")
+        _write_csv(traj, out / "prim_trajectory.csv")
+        restricted = limits[limits["restricted"]]
+        lines.append(
+            f"\nPRIM box of points with breakdown probability >= {level:.0%} "
+            f"(coverage {_fmt(limits['coverage'].iloc[0])}, "
+            f"density {_fmt(limits['density'].iloc[0])}, "
+            f"mass {_fmt(limits['mass'].iloc[0])}):"
+        )
+        for _, r in restricted.iterrows():
+            lines.append(f"  {r['parameter']:<36} [{r['low']:.4g}, {r['high']:.4g}]")
+        if figures and len(traj):
+            chosen = (limits["coverage"].iloc[0], limits["density"].iloc[0])
+            plots.save_png(plots.prim_trajectory(traj, chosen), out / "prim_trajectory.png")
+        if design["kind"] == "sobol":
+            problem = {
+                "num_vars": len(params),
+                "names": params,
+                "bounds": [[p["low"], p["high"]] for p in design["parameters"]],
+            }
+            idx = A.sobol_indices(runs, problem, OUTPUTS, bool(design.get("second_order")), seed)
+            _write_csv(idx, out / "sobol_indices.csv")
+            for o in OUTPUTS:
+                top = idx[idx["output"] == o].sort_values("ST", ascending=False).head(8)
+                lines.append(
+                    f"\nSobol indices of {o} (top 8 by total index; S1 / ST with 95% half-width):"
+                )
+                for _, r in top.iterrows():
+                    lines.append(
+                        f"  {r['parameter']:<36} S1 {r['S1']:6.3f} ±{r['S1_conf']:.3f}   "
+                        f"ST {r['ST']:6.3f} ±{r['ST_conf']:.3f}"
+                    )
+                if figures:
+                    plots.save_png(plots.sobol_bars(idx, o), out / f"sobol_{o}.png")
+
+    curves, medians = survival_tables(runs, groupings)
+    _write_csv(curves, out / "survival.csv")
+    _write_csv(medians, out / "survival_medians.csv")
+    lines.append("\nTime to breakdown (Kaplan-Meier, censored at the horizon):")
+    for _, r in medians.iterrows():
+        end = curves[(curves["grouping"] == r["grouping"]) & (curves["group"] == r["group"])][
+            "survival"
+        ].iloc[-1]
+        lines.append(
+            f"  {r['grouping']:<40} {r['group']:<14} events {r['events']:>6}/{r['runs']:<6} "
+            f"median {_fmt(r['median_quarters'])} q, still balancing at the horizon {end:.3f}"
+        )
+    if figures:
+        for name in groupings:
+            sub = curves[curves["grouping"] == name]
+            safe = name.replace(" (binned)", "").replace(" ", "_")
+            plots.save_png(
+                plots.survival_curves(sub, "group", f"time to breakdown by {name}"),
+                out / f"survival_{safe}.png",
+            )
+    text = "\n".join(lines) + "\n"
+    atomic_write_text(out / "summary.txt", text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: analyze one sweep folder."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", type=Path, help="a sweep folder, results/sweeps/<experiment>/<id>")
+    ap.add_argument("--boot", type=int, default=1000, help="bootstrap draws for tipping points")
+    ap.add_argument(
+        "--level", type=float, default=0.5, help="breakdown probability of a tipping point"
+    )
+    ap.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and Sobol intervals")
+    ap.add_argument("--no-figures", action="store_true", help="tables only")
+    args = ap.parse_args(argv)
+    if not 0 < args.level < 1 or args.boot < 1:
+        print("error: --level must be in (0, 1) and --boot >= 1", file=sys.stderr)
+        return 2
+    try:
+        text = analyze(args.folder.resolve(), args.boot, args.level, args.seed, not args.no_figures)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    print(f"wrote {args.folder / 'analysis'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

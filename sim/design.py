@@ -1,0 +1,376 @@
+"""Experiment designs: full-factorial grids, Latin hypercubes and Sobol samples (no Hydra).
+
+A :class:`Design` is a table of *points*, one row per parameter combination. Its numeric
+columns are parameter names exactly as :func:`sim.params.build_params` accepts them as
+overrides (``us_tariff_level``, ``escalation.us_security_pressure``, ``alliance_value``,
+``firms.toyota.china_profit_share``, ...); two categorical axes, ``scenario`` and
+``calibration``, take names of files in ``configs/``. Latin-hypercube and Sobol samples come
+from SALib (``SALib.sample.latin`` / ``SALib.sample.sobol``), never from a hand-written sampler.
+:func:`run_table` crosses the points with replicate seeds; :func:`chunk_bounds` cuts the runs
+into contiguous chunks (one Hydra job each).
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration import ENTRY_KINDS, FIRM_KINDS, Calibration
+from sim.errors import ConfigError
+from sim.params import SCENARIO_AXES
+
+#: Axes that take names (of configs/scenario/*.yaml and configs/calibration/*.yaml), not numbers.
+CATEGORICAL_AXES = ("scenario", "calibration")
+DESIGN_KINDS = ("grid", "lhs", "sobol")
+#: Digits kept for grid values, so that 0.05 * 3 is stored as 0.15 (cells match exactly).
+_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A grid axis: the parameter it varies and its values, in order."""
+
+    label: str
+    param: str
+    values: tuple[Any, ...]
+
+    @property
+    def categorical(self) -> bool:
+        """True for the ``scenario`` and ``calibration`` axes (names, not numbers)."""
+        return self.param in CATEGORICAL_AXES
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """A sampled parameter and its bounds (``integer``: rounded after sampling, e.g. quarters)."""
+
+    param: str
+    low: float
+    high: float
+    integer: bool = False
+
+
+@dataclass
+class Design:
+    """Points of an experiment: ``points`` has one row per point, in design order."""
+
+    kind: str
+    points: pd.DataFrame
+    axes: tuple[Axis, ...] = ()
+    ranges: tuple[ParamRange, ...] = ()
+    samples: int = 0
+    second_order: bool = False
+    design_seed: int = 0
+    problem: dict | None = field(default=None, repr=False)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Numeric parameters the design varies (columns of ``points``)."""
+        if self.kind == "grid":
+            return tuple(a.param for a in self.axes if not a.categorical)
+        return tuple(r.param for r in self.ranges)
+
+    def describe(self) -> dict:
+        """The design as plain JSON-able data (what a sweep's identity hash covers)."""
+        out: dict[str, Any] = {"kind": self.kind, "points": len(self.points)}
+        if self.kind == "grid":
+            out["axes"] = [{"param": a.param, "values": list(a.values)} for a in self.axes]
+        else:
+            out["parameters"] = [
+                {"param": r.param, "low": r.low, "high": r.high, "integer": r.integer}
+                for r in self.ranges
+            ]
+            out.update(samples=self.samples, design_seed=self.design_seed)
+            if self.kind == "sobol":
+                out["second_order"] = self.second_order
+        return out
+
+
+def varied_names(calibration: Calibration) -> list[str]:
+    """Every name a sweep may vary with this calibration (scenario axes, entries, firm entries)."""
+    firm = [f"firms.{f}.{e}" for f in calibration.firm_names for e in FIRM_KINDS]
+    return [*CATEGORICAL_AXES, *SCENARIO_AXES, *ENTRY_KINDS, *firm]
+
+
+def check_param(key: str, param: Any, calibration: Calibration) -> str:
+    """``param`` if a sweep may vary it, else a one-line :class:`ConfigError` naming ``key``."""
+    if not isinstance(param, str) or not param:
+        raise ConfigError(key, f"expected a parameter name, got {param!r}")
+    known = varied_names(calibration)
+    if param not in known:
+        close = difflib.get_close_matches(param, known, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            key,
+            f"unknown parameter {param!r}{hint}; vary a scenario level, a calibration entry "
+            f"or firms.<firm>.<entry>",
+        )
+    return param
+
+
+def _number(key: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
+        raise ConfigError(key, f"expected a finite number, got {v!r}")
+    return float(v)
+
+
+def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration) -> Axis:
+    """Parse one ``sweep.axes.<label>`` mapping (values, or start/stop with num or step)."""
+    key = f"sweep.axes.{label}"
+    if not isinstance(spec, Mapping):
+        raise ConfigError(key, "expected a mapping with values, or start/stop/num")
+    param = check_param(f"{key}.param", spec.get("param") or label, calibration)
+    values = spec.get("values")
+    ranged = {k: spec.get(k) for k in ("start", "stop", "num", "step") if spec.get(k) is not None}
+    if values is not None:
+        if ranged:
+            raise ConfigError(
+                key, f"give either values or start/stop, not both ({', '.join(ranged)})"
+            )
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+            raise ConfigError(f"{key}.values", f"expected a list, got {values!r}")
+        if len(values) == 0:
+            raise ConfigError(f"{key}.values", "empty: an axis needs at least one value")
+        if param in CATEGORICAL_AXES:
+            vals = tuple(values)
+            for v in vals:
+                if not isinstance(v, str) or not v:
+                    raise ConfigError(f"{key}.values", f"expected {param} names, got {v!r}")
+        else:
+            vals = tuple(_number(f"{key}.values", v) for v in values)
+    else:
+        if param in CATEGORICAL_AXES:
+            raise ConfigError(f"{key}.values", f"a {param} axis needs a list of names")
+        if "start" not in ranged or "stop" not in ranged:
+            raise ConfigError(key, "needs values, or start and stop with num or step")
+        start = _number(f"{key}.start", ranged["start"])
+        stop = _number(f"{key}.stop", ranged["stop"])
+        if ("num" in ranged) == ("step" in ranged):
+            raise ConfigError(key, "give exactly one of num and step with start/stop")
+        if stop < start:
+            raise ConfigError(key, f"empty range: stop {stop:g} is below start {start:g}")
+        if "num" in ranged:
+            num = ranged["num"]
+            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+                raise ConfigError(
+                    f"{key}.num", f"empty range: num must be a whole number >= 1, got {num!r}"
+                )
+            if num == 1 and stop != start:
+                raise ConfigError(f"{key}.num", "num 1 needs start == stop (use values: [x])")
+            grid = np.linspace(start, stop, num)
+        else:
+            step = _number(f"{key}.step", ranged["step"])
+            if step <= 0:
+                raise ConfigError(f"{key}.step", f"empty range: step must be > 0, got {step:g}")
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            grid = start + step * np.arange(n)
+        vals = tuple(float(v) for v in np.round(grid, _DIGITS))
+    if len(set(vals)) != len(vals):
+        raise ConfigError(f"{key}.values", "repeated values")
+    return Axis(label=str(label), param=param, values=vals)
+
+
+def grid_design(axes: Sequence[Axis]) -> Design:
+    """Full factorial over ``axes`` (the first axis varies slowest)."""
+    if not axes:
+        raise ConfigError("sweep.axes", "a grid design needs at least one axis")
+    params = [a.param for a in axes]
+    dup = {p for p in params if params.count(p) > 1}
+    if dup:
+        raise ConfigError("sweep.axes", f"parameter {sorted(dup)[0]!r} is on two axes")
+    rows = list(itertools.product(*(a.values for a in axes)))
+    points = pd.DataFrame(rows, columns=params)
+    for a in axes:
+        points[a.param] = points[a.param].astype(object if a.categorical else "float64")
+    return Design(kind="grid", points=points, axes=tuple(axes))
+
+
+def entry_range(param: str, calibration: Calibration) -> tuple[float, float] | None:
+    """The assumption range of a calibration entry or firm entry, None if it has none."""
+    if param in calibration.entries:
+        return calibration.entries[param].range
+    if param.startswith("firms.") and param.count(".") == 2:
+        _, firm, entry = param.split(".")
+        if firm in calibration.firms and entry in calibration.firms[firm]:
+            return calibration.firms[firm][entry].range
+    return None
+
+
+def assumption_names(calibration: Calibration) -> list[str]:
+    """Every entry (firm entries included) whose provenance is ``assumption``, in file order."""
+    return [k for k, _, e in calibration.items() if e.source_kind == "assumption"]
+
+
+def param_ranges(
+    specs: Sequence[Mapping[str, Any]], calibration: Calibration, assumptions: bool = False
+) -> tuple[ParamRange, ...]:
+    """Bounds of the sampled parameters: explicit ``low``/``high`` or the calibration's range."""
+    out: list[ParamRange] = []
+    seen: set[str] = set()
+    items = [(f"sweep.parameters[{i}]", dict(s)) for i, s in enumerate(specs)]
+    if assumptions:
+        listed = {s.get("param") for _, s in items}
+        items += [
+            (f"sweep.assumptions ({n})", {"param": n})
+            for n in assumption_names(calibration)
+            if n not in listed
+        ]
+    for key, spec in items:
+        param = check_param(f"{key}.param", spec.get("param"), calibration)
+        if param in CATEGORICAL_AXES:
+            raise ConfigError(f"{key}.param", f"{param} cannot be sampled (use a grid axis)")
+        if param in seen:
+            raise ConfigError(f"{key}.param", f"{param!r} is listed twice")
+        seen.add(param)
+        low, high = spec.get("low"), spec.get("high")
+        if low is None or high is None:
+            rng = entry_range(param, calibration)
+            if rng is None:
+                raise ConfigError(
+                    key, f"{param!r} has no assumption range in the calibration: give low and high"
+                )
+            low = rng[0] if low is None else low
+            high = rng[1] if high is None else high
+        low, high = _number(f"{key}.low", low), _number(f"{key}.high", high)
+        if not low < high:
+            raise ConfigError(key, f"empty range: low {low:g} must be below high {high:g}")
+        integer = ENTRY_KINDS.get(param) == "quarters"
+        if integer and math.floor(high) < math.ceil(low):
+            raise ConfigError(
+                key, f"empty range: no whole number of quarters in [{low:g}, {high:g}]"
+            )
+        out.append(ParamRange(param, low, high, integer))
+    if not out:
+        raise ConfigError("sweep.parameters", "an lhs/sobol design needs at least one parameter")
+    return tuple(out)
+
+
+def salib_problem(ranges: Sequence[ParamRange]) -> dict:
+    """The SALib problem dict (names and bounds) for these parameters."""
+    return {
+        "num_vars": len(ranges),
+        "names": [r.param for r in ranges],
+        "bounds": [[r.low, r.high] for r in ranges],
+    }
+
+
+def _sampled_points(sample: np.ndarray, ranges: Sequence[ParamRange]) -> pd.DataFrame:
+    cols = {}
+    for j, r in enumerate(ranges):
+        v = np.asarray(sample[:, j], dtype=np.float64)
+        if r.integer:  # whole quarters, kept inside the bounds
+            v = np.clip(np.round(v), math.ceil(r.low), math.floor(r.high))
+        cols[r.param] = v
+    return pd.DataFrame(cols)
+
+
+def lhs_design(ranges: Sequence[ParamRange], samples: int, seed: int = 0) -> Design:
+    """Latin-hypercube sample of ``samples`` points (``SALib.sample.latin``)."""
+    from SALib.sample import latin
+
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise ConfigError(
+            "sweep.samples", f"an lhs design needs at least 2 samples, got {samples!r}"
+        )
+    problem = salib_problem(ranges)
+    sample = latin.sample(problem, samples, seed=seed)
+    return Design(
+        kind="lhs",
+        points=_sampled_points(sample, ranges),
+        ranges=tuple(ranges),
+        samples=samples,
+        design_seed=seed,
+        problem=problem,
+    )
+
+
+def sobol_design(
+    ranges: Sequence[ParamRange], samples: int, seed: int = 0, second_order: bool = False
+) -> Design:
+    """Saltelli/Sobol sample with base size ``samples`` (a power of 2; ``SALib.sample.sobol``)."""
+    from SALib.sample import sobol
+
+    if (
+        isinstance(samples, bool)
+        or not isinstance(samples, int)
+        or samples < 2
+        or samples & (samples - 1)
+    ):
+        raise ConfigError(
+            "sweep.samples", f"a sobol design needs a power of 2 >= 2, got {samples!r}"
+        )
+    problem = salib_problem(ranges)
+    sample = sobol.sample(
+        problem, samples, calc_second_order=second_order, scramble=True, seed=seed
+    )
+    return Design(
+        kind="sobol",
+        points=_sampled_points(sample, ranges),
+        ranges=tuple(ranges),
+        samples=samples,
+        second_order=second_order,
+        design_seed=seed,
+        problem=problem,
+    )
+
+
+def design_from_spec(spec: Mapping[str, Any], calibration: Calibration) -> Design:
+    """Build the design a ``sweep`` section describes (names checked against ``calibration``)."""
+    kind = spec.get("design", "grid")
+    if kind not in DESIGN_KINDS:
+        raise ConfigError(
+            "sweep.design", f"unknown design {kind!r} (choose from {', '.join(DESIGN_KINDS)})"
+        )
+    if kind == "grid":
+        if spec.get("parameters") or spec.get("assumptions"):
+            raise ConfigError("sweep.parameters", "a grid design takes axes, not parameters")
+        axes = spec.get("axes") or {}
+        return grid_design([axis_from_spec(k, v, calibration) for k, v in axes.items()])
+    if spec.get("axes"):
+        raise ConfigError("sweep.axes", f"an {kind} design takes parameters, not axes")
+    ranges = param_ranges(spec.get("parameters") or [], calibration, bool(spec.get("assumptions")))
+    samples = spec.get("samples", 64)
+    seed = spec.get("design_seed", 0)
+    if kind == "lhs":
+        return lhs_design(ranges, samples, seed)
+    return sobol_design(ranges, samples, seed, bool(spec.get("second_order", False)))
+
+
+def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFrame:
+    """One row per run: ``run_id``, ``point``, ``replicate``, ``seed`` and the point's values.
+
+    Every point is run with the same seeds ``base_seed .. base_seed + replicates - 1``
+    (common random numbers), so differences between points are not sampling noise in the seeds.
+    """
+    for key, v, lo in (("sweep.replicates", replicates, 1), ("sweep.base_seed", base_seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ConfigError(key, f"must be a whole number >= {lo}, got {v!r}")
+    n_points = len(design.points)
+    point = np.repeat(np.arange(n_points, dtype=np.int64), replicates)
+    replicate = np.tile(np.arange(replicates, dtype=np.int64), n_points)
+    runs = pd.DataFrame(
+        {
+            "run_id": np.arange(n_points * replicates, dtype=np.int64),
+            "point": point,
+            "replicate": replicate,
+            "seed": replicate + base_seed,
+        }
+    )
+    values = design.points.iloc[point].reset_index(drop=True)
+    return pd.concat([runs, values], axis=1)
+
+
+def chunk_bounds(n_runs: int, n_chunks: int) -> list[tuple[int, int]]:
+    """Contiguous ``[start, stop)`` run ranges: ``n_chunks`` of them (fewer if runs are fewer)."""
+    if isinstance(n_chunks, bool) or not isinstance(n_chunks, int) or n_chunks < 1:
+        raise ConfigError("sweep.chunks", f"must be a whole number >= 1, got {n_chunks!r}")
+    k = min(n_chunks, max(n_runs, 1))
+    edges = np.linspace(0, n_runs, k + 1).round().astype(np.int64)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]

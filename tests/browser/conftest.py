@@ -1,0 +1,151 @@
+"""Fixtures for the real-browser tests: one Solara server and one headless Chromium per session.
+
+The server is ``solara run sim/app.py`` on a free 127.0.0.1 port, in its own process group, with
+Solara's JavaScript/CSS served from the offline cache that ``scripts/setup_browser.sh`` fills
+(``make test`` runs it first). Chromium is Debian's ``/usr/bin/chromium``: Playwright cannot
+download its own browsers on these machines. Tests skip, with the reason, when either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("BALANCING_SIM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 60
+#: The matplotlib plots: ``img`` elements in the page's main area.
+PLOTS = "main img"
+
+
+def _asset_cache() -> Path:
+    env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
+    if env:
+        return Path(env)
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "setup_browser.sh"), "--print-cache-dir"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group (created by us with start_new_session)."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """Base URL of a fresh ``solara run sim/app.py`` server, stopped after the session."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed: run scripts/setup_browser.sh (as root)")
+    pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip '.[dev]')")
+    cache = _asset_cache()
+    if not (cache / "requirejs@2.3.6" / "require.js").exists():
+        pytest.skip(f"Solara's offline assets missing in {cache}: run scripts/setup_browser.sh")
+    env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache)}
+    log_path = tmp_path_factory.mktemp("solara") / "server.log"
+    proc, url = None, ""
+    for _attempt in range(3):  # another process may take the free port before the server does
+        port = _free_port()
+        cmd = [sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--no-open", "--production"]
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while proc.poll() is None and time.monotonic() < deadline and not _answers(url):
+            time.sleep(0.2)  # polling the server's port; the tests wait on the page's state
+        if proc.poll() is None and _answers(url):
+            break
+        _stop(proc)
+    else:
+        pytest.fail(f"solara server did not start; log:\n{log_path.read_text()[-3000:]}")
+    try:
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def cdn_failures() -> list[str]:
+    """Asset requests that the offline cache could not answer (filled by ``page``)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, app_url, cdn_failures):
+    """A new browser context (so a new Solara session and model), loaded and ready."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on(
+        "response",
+        lambda r: "/_solara/cdn/" in r.url and r.status != 200 and cdn_failures.append(r.url),
+    )
+    page.goto(app_url)
+    # Ready when every plot has been drawn: clicks before that can be lost.
+    expect(page.get_by_text("Rounds run: 0 of 40")).to_be_visible()
+    expect(page.locator(PLOTS)).to_have_count(5)
+    page.wait_for_function(
+        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)",
+        arg=PLOTS,
+    )
+    yield page
+    context.close()

@@ -1,0 +1,378 @@
+"""Experiment sweeps: designs, chunked Hydra launches, resume, launcher independence, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from SALib.sample import latin, sobol
+
+from sim.__main__ import sweep_plan
+from sim.config_schema import register_configs
+from sim.design import (
+    ParamRange,
+    assumption_names,
+    axis_from_spec,
+    chunk_bounds,
+    design_from_spec,
+    lhs_design,
+    run_table,
+    sobol_design,
+)
+from sim.errors import ConfigError
+from sim.paths import CONFIG_DIR
+from sim.sweep import merge_chunks, prepare_folder, run_chunk, run_sweep, write_chunk
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = ["+experiment=smoke"]  # 5 x 3 points x 4 seeds = 60 runs of 20 quarters, 4 chunks
+register_configs()
+
+
+def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``python -m sim`` with ``args`` from the repository root."""
+    cmd = [sys.executable, "-m", "sim", *args]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def compose_cfg(overrides: list[str]):
+    """The composed config, as ``python -m sim`` would see it."""
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        return compose(config_name="config", overrides=overrides)
+
+
+def sweep_folder(root: Path) -> Path:
+    """The single sweep folder under an output dir."""
+    (folder,) = [p.parent for p in root.glob("*/*/sweep.json")]
+    return folder
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    """The smoke grid run once through the CLI with the serial (basic) launcher."""
+    out = tmp_path_factory.mktemp("basic")
+    proc = cli(*SMOKE, f"sweep.output_dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    assert "4 computed now, 0 already there" in proc.stdout
+    return sweep_folder(out)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def test_grid_axes_from_values_num_and_step(article):
+    a = axis_from_spec(
+        "t", {"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.05}, article
+    )
+    assert len(a.values) == 21 and a.values[3] == 0.15 and a.values[-1] == 1.0
+    b = axis_from_spec("fiscal_stress", {"start": 0.0, "stop": 3.0, "num": 4}, article)
+    assert b.param == "fiscal_stress" and b.values == (0.0, 1.0, 2.0, 3.0)
+    c = axis_from_spec("calibration", {"values": ["article", "corrected"]}, article)
+    assert c.categorical
+    d = design_from_spec(
+        {
+            "design": "grid",
+            "axes": {
+                "x": {"param": "cn_coercion", "values": [0.1, 0.2]},
+                "fiscal_stress": {"values": [0, 1, 2]},
+            },
+        },
+        article,
+    )
+    assert len(d.points) == 6 and list(d.points.columns) == ["cn_coercion", "fiscal_stress"]
+    assert d.points["cn_coercion"].tolist() == [0.1] * 3 + [0.2] * 3  # first axis slowest
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"param": "us_tarif_level", "values": [0.1]}, "did you mean 'us_tariff_level'"),
+        ({"param": "us_tariff_level", "values": []}, "empty"),
+        ({"param": "us_tariff_level", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
+        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "num": 0}, "empty range"),
+        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
+        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
+        ({"param": "us_tariff_level", "values": [0.1], "num": 3}, "either values or start/stop"),
+        ({"param": "us_tariff_level", "values": [0.1, 0.1]}, "repeated"),
+    ],
+)
+def test_bad_axes_are_one_line_config_errors(article, spec, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        axis_from_spec("ax", spec, article)
+    assert "\n" not in str(err.value) and str(err.value).startswith("sweep.axes.ax")
+
+
+def test_lhs_and_sobol_designs_are_salib_samples_over_assumption_ranges(article):
+    names = assumption_names(article)
+    assert "alliance_value" in names and "trade_cn" not in names  # article figures are not varied
+    spec = {
+        "design": "lhs",
+        "parameters": [{"param": "us_tariff_level", "low": 0.0, "high": 0.6}],
+        "assumptions": True,
+        "samples": 50,
+        "design_seed": 3,
+    }
+    d = design_from_spec(spec, article)
+    assert d.params[0] == "us_tariff_level" and len(d.params) == 1 + len(names)
+    raw = latin.sample(d.problem, 50, seed=3)
+    whole = [i for i, r in enumerate(d.ranges) if r.integer]  # quarters: rounded
+    assert {d.params[i] for i in whole} == {"diversification_lag", "planning_horizon"}
+    np.testing.assert_array_equal(
+        np.delete(d.points.to_numpy(), whole, axis=1), np.delete(raw, whole, axis=1)
+    )
+    np.testing.assert_array_equal(d.points.iloc[:, whole].to_numpy(), np.round(raw[:, whole]))
+    lo, hi = article.entries["alliance_value"].range
+    assert d.points["alliance_value"].between(lo, hi).all()
+    ranges = [ParamRange("cn_coercion", 0.0, 1.0), ParamRange("alliance_value", 20.0, 200.0)]
+    s = sobol_design(ranges, 16, seed=1)
+    assert len(s.points) == 16 * (2 + 2)
+    np.testing.assert_array_equal(
+        s.points.to_numpy(), sobol.sample(s.problem, 16, calc_second_order=False, seed=1)
+    )
+    assert len(lhs_design(ranges, 7, seed=0).points) == 7
+    with pytest.raises(ConfigError, match="power of 2"):
+        sobol_design(ranges, 12)
+
+
+def test_run_table_and_chunks_partition_the_runs(article):
+    d = design_from_spec({"axes": {"cn_coercion": {"values": [0.1, 0.2, 0.3]}}}, article)
+    runs = run_table(d, replicates=4, base_seed=10)
+    assert runs["run_id"].tolist() == list(range(12))
+    assert runs.groupby("point")["seed"].apply(list).tolist() == [[10, 11, 12, 13]] * 3
+    for n, k in [(12, 5), (12, 12), (3, 8), (1000, 7)]:
+        b = chunk_bounds(n, k)
+        assert (
+            b[0][0] == 0 and b[-1][1] == n and all(x[1] == y[0] for x, y in itertools.pairwise(b))
+        )
+        assert len(b) == min(n, k) and max(e - s for s, e in b) - min(e - s for s, e in b) <= 1
+
+
+def test_chunks_do_not_depend_on_chunking_and_match_the_engine(tmp_path):
+    cfg = compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}"])
+    plan = sweep_plan(cfg)
+    whole = pd.concat([run_chunk(plan, i) for i in range(len(plan.chunks))], ignore_index=True)
+    plan1 = sweep_plan(compose_cfg([*SMOKE, "sweep.chunks=1"]))
+    pd.testing.assert_frame_equal(whole, run_chunk(plan1, 0), check_exact=True)
+    assert plan1.config_hash == plan.config_hash  # the chunking is layout, not identity
+    from sim.runner import run_seeds
+
+    row = whole[whole["point"] == 7]
+    direct = run_seeds(
+        plan.calibrations["article"],
+        plan.scenarios["us_escalation"],
+        20,
+        row["seed"],
+        plan.rule,
+        "batch",
+        {p: float(row[p].iloc[0]) for p in plan.design.params},
+    )
+    for col in ("outcome", "breakdown_round", "cum_jp_welfare_bn", "final_rare_earth_dependence"):
+        assert row[col].tolist() == direct[col].tolist()
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
+    names = {p.name for p in smoke.iterdir()}
+    assert {
+        "sweep.json",
+        "config.yaml",
+        "design.parquet",
+        "chunks",
+        "runs.parquet",
+        "manifest.json",
+        "launches",
+    } <= names
+    runs = pd.read_parquet(smoke / "runs.parquet")
+    assert len(runs) == 60 and runs["run_id"].tolist() == list(range(60))
+    assert not runs.duplicated(["point", "replicate"]).any()
+    for col in (
+        "escalation.us_tariff_level",
+        "escalation.us_security_pressure",
+        "seed",
+        "outcome",
+        "breakdown_round",
+        "cum_jp_welfare_bn",
+        "cum_us_payoff_bn",
+        "cum_cn_payoff_bn",
+        "cum_toyota_profit_bn",
+        "final_rare_earth_dependence",
+        "scenario",
+        "calibration",
+    ):
+        assert col in runs, col
+    assert sorted(runs["escalation.us_security_pressure"].unique()) == [0.0, 0.6, 0.9]
+    manifest = json.loads((smoke / "manifest.json").read_text())
+    from sim.storage import file_sha256
+
+    assert manifest["runs"] == 60 and len(manifest["chunks"]) == 4
+    assert manifest["table"]["sha256"] == file_sha256(smoke / "runs.parquet")
+    assert manifest["code_version"] and smoke.name == manifest["config_hash"]
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(smoke / "runs.parquet").metadata
+    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:escalation.us_tariff_level" in meta
+    launch = next((smoke / "launches").iterdir())
+    assert (launch / "multirun.yaml").exists()
+
+
+def test_rerun_of_a_finished_sweep_changes_nothing(smoke):
+    before = (smoke / "runs.parquet").stat().st_mtime_ns
+    proc = cli(*SMOKE, f"sweep.output_dir={smoke.parents[1]}")
+    assert proc.returncode == 0 and "already complete" in proc.stdout
+    assert (smoke / "runs.parquet").stat().st_mtime_ns == before
+
+
+def test_serial_and_joblib_launchers_give_identical_tables(smoke, tmp_path):
+    proc = cli(*SMOKE, f"sweep.output_dir={tmp_path}", "hydra/launcher=parallel")
+    assert proc.returncode == 0, proc.stderr
+    other = sweep_folder(tmp_path)
+    assert other.name == smoke.name  # same sweep, same id
+    a, b = pd.read_parquet(smoke / "runs.parquet"), pd.read_parquet(other / "runs.parquet")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    ma, mb = (json.loads((f / "manifest.json").read_text()) for f in (smoke, other))
+    if ma["code_version"] == mb["code_version"]:  # same code: the very same bytes
+        assert ma["table"]["sha256"] == mb["table"]["sha256"]
+
+
+def test_submitit_local_launcher_gives_the_identical_table(smoke, tmp_path):
+    proc = cli(
+        *SMOKE, f"sweep.output_dir={tmp_path}", "hydra/launcher=submitit_local", "sweep.chunks=2"
+    )
+    assert proc.returncode == 0, proc.stderr
+    b = pd.read_parquet(sweep_folder(tmp_path) / "runs.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(smoke / "runs.parquet"), b, check_exact=True)
+
+
+def test_interrupted_sweep_resumes_missing_chunks_only(tmp_path):
+    # The Mesa engine (same numbers, ~1 ms a round) makes chunks slow enough to interrupt.
+    args = [
+        *SMOKE,
+        f"sweep.output_dir={tmp_path}",
+        "engine=mesa",
+        "rounds=10",
+        "sweep.chunks=6",
+        "sweep.progress=false",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    chunks: list[Path] = []
+    while time.monotonic() < deadline and len(chunks) < 2 and proc.poll() is None:
+        chunks = list(tmp_path.glob("*/*/chunks/runs-*.parquet"))
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # a hard crash: no clean-up, no merge
+    proc.wait()
+    folder = sweep_folder(tmp_path)
+    done = {p: p.stat().st_mtime_ns for p in (folder / "chunks").glob("runs-*.parquet")}
+    assert 1 <= len(done) < 6 and not (folder / "runs.parquet").exists()
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert f"{6 - len(done)} computed now, {len(done)} already there" in again.stdout
+    assert all(p.stat().st_mtime_ns == t for p, t in done.items())  # nothing recomputed
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert runs["run_id"].tolist() == list(range(60))  # nothing lost, no duplicates
+    batch = sweep_plan(compose_cfg([*SMOKE, "rounds=10"]))  # the batch engine: same numbers
+    ref = pd.concat([run_chunk(batch, i) for i in range(len(batch.chunks))], ignore_index=True)
+    pd.testing.assert_frame_equal(runs, ref, check_exact=True, check_categorical=False)
+
+
+def test_a_different_sweep_never_overwrites_an_earlier_one(tmp_path):
+    cfg = [*SMOKE, f"sweep.output_dir={tmp_path}", "sweep.id=mine", "sweep.progress=false"]
+    assert cli(*cfg).returncode == 0
+    table = tmp_path / "smoke" / "mine" / "runs.parquet"
+    before = table.stat().st_mtime_ns
+    proc = cli(*cfg, "sweep.replicates=2")
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and "holds a different sweep" in proc.stderr
+    assert table.stat().st_mtime_ns == before
+    # without a fixed id, a different config lands in its own folder
+    plan_a = sweep_plan(compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}"]))
+    plan_b = sweep_plan(compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}", "rounds=21"]))
+    assert plan_a.folder != plan_b.folder
+
+
+def test_in_process_sweep_without_hydra_resumes(tmp_path):
+    cfg = compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}"])
+    plan = sweep_plan(cfg)
+    prepare_folder(plan)
+    assert write_chunk(plan, 1) and not write_chunk(plan, 1)  # the second call skips
+    assert plan.missing_chunks() == [0, 2, 3]
+    with pytest.raises(RuntimeError, match="missing"):
+        merge_chunks(plan)
+    computed, table = run_sweep(plan, progress=False)
+    assert computed == 3 and len(pd.read_parquet(table)) == 60 and plan.is_complete()
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([*SMOKE, "sweep.axes.tariff.param=escalation.us_tarif_level"], "did you mean"),
+        (
+            [
+                *SMOKE,
+                "sweep.axes.tariff.values=null",
+                "sweep.axes.tariff.start=0.5",
+                "sweep.axes.tariff.stop=0.1",
+                "sweep.axes.tariff.num=3",
+            ],
+            "empty range",
+        ),
+        ([*SMOKE, "hydra/launcher=nope"], "hydra/launcher: unknown option 'nope'"),
+        (["+experiment=nope"], "experiment: unknown option 'nope'"),
+    ],
+)
+def test_cli_bad_sweep_input_is_one_line_before_any_run(args, expected, tmp_path):
+    proc = cli(*args, f"++sweep.output_dir={tmp_path}")
+    assert proc.returncode != 0
+    err = proc.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err and expected in err, err
+    assert not any(tmp_path.iterdir())  # nothing ran, nothing written
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (["sweep.axes.tariff.nun=3"], "Key 'nun' not in 'AxisConfig'"),
+        (["sweep.replicatez=3"], "Key 'replicatez' not in 'SweepConfig'"),
+    ],
+)
+def test_schema_catches_typos_in_the_sweep_section(overrides, match):
+    from sim.cli_errors import one_line_error
+
+    with pytest.raises(Exception) as err:  # noqa: B017 - Hydra's composition error
+        compose_cfg([*SMOKE, *overrides])
+    assert match in one_line_error(err.value)
+
+
+def test_axes_without_effect_and_sobol_sizes_fail_in_planning():
+    with pytest.raises(ConfigError, match="has no effect"):
+        sweep_plan(compose_cfg([*SMOKE, "scenario=baseline"]))
+    with pytest.raises(ConfigError, match="power of 2"):
+        sweep_plan(compose_cfg(["+experiment=sobol_assumptions", "sweep.samples=100"]))
+
+
+def test_single_runs_still_work_as_before(tmp_path):
+    proc = cli("scenario=us_escalation", "seed=3", "rounds=8", f"output_dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr
+    assert "us_escalation / article / seed 3" in proc.stdout
+    (folder,) = tmp_path.iterdir()
+    assert (folder / "outcome.json").exists()
