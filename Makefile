@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml scripts/find_python.sh
 ## run: the baseline scenario (one run folder) and a comparison of all named scenarios
 run: setup
 	$(PY) -m sim scenario=baseline seed=0
-	$(PY) -m experiments.compare_scenarios --seeds 100
+	$(PY) -m experiments.compare_scenarios --seeds 100 --calibration article
+	$(PY) -m experiments.compare_scenarios --seeds 100 --calibration corrected
 
 ## test: the whole test suite
 test: setup browser-setup

@@ -18,7 +18,7 @@ from sim.errors import ConfigError
 from sim.paths import REPO_ROOT
 from sim.runner import compare_scenarios
 from sim.scenario import scenario_names
-from sim.storage import atomic_write_parquet, atomic_write_text, code_version
+from sim.storage import atomic_write_parquet, atomic_write_text, code_version, config_hash
 
 
 def format_summary(summary) -> str:
@@ -64,16 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out = out if out.is_absolute() else REPO_ROOT / out
     tag = f"{args.calibration}-s{args.seeds}-r{args.rounds}-{args.engine}"
-    atomic_write_parquet(
-        out / f"outcomes-{tag}.parquet", outcomes, {"code_version": code_version()}
-    )
-    atomic_write_text(out / f"summary-{tag}.csv", summary.to_csv(index=False))
+    csv = summary.to_csv(index=False)
+    # Keyed by content: a rerun with the same result finds its file, a different one never overwrites.
+    digest = config_hash(csv)[:8]
+    summary_path = out / f"summary-{tag}-{digest}.csv"
+    if not summary_path.exists():
+        atomic_write_parquet(
+            out / f"outcomes-{tag}-{digest}.parquet", outcomes, {"code_version": code_version()}
+        )
+        atomic_write_text(summary_path, csv)
     print(
-        f"\nScenario comparison: calibration '{args.calibration}', {args.seeds} seeds x {args.rounds} quarters, "
-        f"{args.engine} engine ({elapsed:.1f} s)\n"
+        f"\nScenario comparison: calibration '{args.calibration}', {args.seeds} seeds x "
+        f"{args.rounds} quarters, {args.engine} engine ({elapsed:.1f} s)\n"
     )
     print(format_summary(summary))
-    print(f"\nwrote {out}/summary-{tag}.csv")
+    print(f"\nsummary: {summary_path}")
     return 0
 
 
