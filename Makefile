@@ -48,3 +48,11 @@ clean:
 ## viz: the Solara app on http://127.0.0.1:8765 (PORT=... to change)
 viz: setup
 	@bash scripts/run_viz.sh
+
+## figures: regenerate every paper figure, its data, MANIFEST.json and README.md (results/paper/)
+figures: setup
+	$(PY) -m experiments.paper
+
+## figures-check: regenerate the figures' data in a temporary folder; fail if it differs
+figures-check: setup
+	$(PY) -m experiments.paper --check

@@ -1,0 +1,372 @@
+"""The paper figures: one command regenerates every figure and its data, identically.
+
+    python -m experiments.paper                    # all figures -> results/paper/
+    python -m experiments.paper --only phase_diagram survival
+    python -m experiments.paper --check            # regenerate the data in a temporary
+                                                   # folder and compare with results/paper/
+    python -m experiments.paper --scale small --out /tmp/paper   # reduced size (tests)
+
+Each figure is described by one YAML file in ``configs/paper/`` (its design, seeds,
+scenarios, calibrations, grid sizes; a ``small`` section holds the reduced sizes used by
+``--scale small``). For each figure the pipeline writes
+
+- ``data/<figure>.csv``: the tidy table the figure is drawn from (units in the column names,
+  explained in the manifest), with fixed float formatting so that the bytes are stable;
+- ``figures/<figure>.png`` and ``.pdf`` (no timestamps in their metadata);
+
+and then ``MANIFEST.json`` (per figure: config, seeds, SHA-256 of the data file, code
+version) and ``README.md`` (each figure with its caption and a few sentences written from
+its data). ``--check`` exits 1 and names the figure if any data file differs from a fresh
+regeneration or from its manifest hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from experiments import paper_data, paper_text
+from sim.breakdown import BreakdownRule
+from sim.errors import ConfigError
+from sim.paths import CONFIG_DIR, REPO_ROOT
+from sim.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
+
+PAPER_CONFIGS = CONFIG_DIR / "paper"
+DEFAULT_OUT = REPO_ROOT / "results" / "paper"
+#: Where ``--scale small`` writes unless ``--out`` is given (ignored by git).
+SMALL_OUT = REPO_ROOT / "results" / "runs" / "paper-small"
+SCALES = ("full", "small")
+MANIFEST = "MANIFEST.json"
+README = "README.md"
+#: Float columns are rounded to this many decimals, then written with FLOAT_FORMAT.
+DECIMALS = 10
+FLOAT_FORMAT = "%.6g"
+
+COMMON_KEYS = {"number", "kind", "title", "caption", "rounds", "small"}
+KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {  # kind -> (required, optional)
+    "trajectories": ({"calibration", "scenarios", "replicates", "base_seed"}, set()),
+    "phase_diagram": ({"scenario", "calibration", "sweep", "level"}, set()),
+    "tipping_points": (
+        {"scenario", "calibration", "sweeps", "axis", "level", "n_boot", "boot_seed"},
+        set(),
+    ),
+    "survival": ({"sweep"}, {"scenario", "calibration"}),
+    "firms": ({"sweep", "reference_scenario"}, {"scenario", "calibration", "firms"}),
+    "calibration_contours": (
+        {"scenario", "sweep", "level", "reference_calibration"},
+        {"calibration"},
+    ),
+    "sobol": ({"scenario", "calibration", "sweep", "output", "top", "analysis_seed"}, set()),
+}
+
+
+@dataclass
+class PaperFigure:
+    """One figure: its name (the config's file stem), resolved config and source file."""
+
+    name: str
+    config: dict[str, Any]
+    path: Path
+    scale: str
+
+    @property
+    def kind(self) -> str:
+        return self.config["kind"]
+
+    @property
+    def number(self) -> int:
+        return int(self.config["number"])
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` merged in (mappings recursively; other values replaced)."""
+    out = copy.deepcopy(dict(base))
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_figure(path: Path, scale: str = "full") -> PaperFigure:
+    """Read and check one figure config; ``scale="small"`` merges its ``small`` section in."""
+    if scale not in SCALES:
+        raise ConfigError("--scale", f"unknown scale {scale!r} (choose from {', '.join(SCALES)})")
+    name = path.stem
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(name, "expected a mapping")
+    kind = raw.get("kind")
+    if kind not in KIND_KEYS:
+        raise ConfigError(
+            f"{name}.kind", f"unknown kind {kind!r} (choose from {', '.join(KIND_KEYS)})"
+        )
+    required, optional = KIND_KEYS[kind]
+    allowed = COMMON_KEYS | required | optional
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"{name}.{key}", f"unknown key for kind {kind}")
+    for key in sorted((COMMON_KEYS - {"small"}) | required):
+        if key not in raw:
+            raise ConfigError(f"{name}.{key}", "missing")
+    small = raw.pop("small", None) or {}
+    for key in small:
+        if key not in allowed - {"small"}:
+            raise ConfigError(f"{name}.small.{key}", f"unknown key for kind {kind}")
+    cfg = deep_merge(raw, small) if scale == "small" else raw
+    return PaperFigure(name=name, config=cfg, path=path, scale=scale)
+
+
+def load_figures(
+    config_dir: Path = PAPER_CONFIGS, scale: str = "full", only: Sequence[str] | None = None
+) -> list[PaperFigure]:
+    """Every figure config in ``config_dir``, in figure-number order (or only those named)."""
+    paths = sorted(config_dir.glob("*.yaml"))
+    known = [p.stem for p in paths]
+    if only:
+        for n in only:
+            if n not in known:
+                raise ConfigError("--only", f"unknown figure {n!r} (available: {', '.join(known)})")
+        paths = [p for p in paths if p.stem in set(only)]
+    figs = [load_figure(p, scale) for p in paths]
+    numbers = [f.number for f in figs]
+    if len(set(numbers)) != len(numbers):
+        raise ConfigError("number", f"two figures share a number: {sorted(numbers)}")
+    return sorted(figs, key=lambda f: f.number)
+
+
+def format_csv(table: pd.DataFrame) -> str:
+    """The table as CSV text with stable bytes: floats rounded, fixed format, ``\\n`` lines."""
+    out = table.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = np.round(out[c].to_numpy(np.float64), DECIMALS) + 0.0  # no "-0"
+    return out.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("numpy", "pandas", "SALib", "lifelines", "matplotlib", "seaborn", "mesa"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _publish(*paths: Path) -> None:
+    """Make written files world-readable (atomic writes create them private)."""
+    for p in paths:
+        os.chmod(p, 0o644)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, Any]:
+    """Compute one figure's data, write its CSV (and images); return its manifest entry."""
+    t0 = time.perf_counter()
+    data = paper_data.BUILDERS[fig.kind](fig.config)
+    csv_path = out / "data" / f"{fig.name}.csv"
+    atomic_write_text(csv_path, format_csv(data.table))
+    _publish(csv_path)
+    t_data = time.perf_counter() - t0
+    files = []
+    if images:
+        from experiments import paper_figures
+
+        # drawn from the table as written (what the CSV holds), not the in-memory floats
+        table = pd.read_csv(csv_path)
+        stems = paper_figures.draw(fig.kind, table, fig.config, out / "figures" / fig.name)
+        _publish(*stems)
+        files = [f"figures/{p.name}" for p in stems]
+    elapsed = time.perf_counter() - t0
+    print(
+        f"  figure {fig.number} {fig.name:<22} {data.runs:>9,} runs  data {t_data:6.1f} s"
+        + (f"  total {elapsed:6.1f} s" if images else ""),
+        flush=True,
+    )
+    return {
+        "number": fig.number,
+        "kind": fig.kind,
+        "title": fig.config["title"],
+        "config_file": _rel(fig.path),
+        "config_sha256": file_sha256(fig.path),
+        "scale": fig.scale,
+        "config": fig.config,
+        "seeds": data.seeds,
+        "runs": data.runs,
+        "designs": data.designs,
+        "data": {
+            "file": f"data/{fig.name}.csv",
+            "sha256": file_sha256(csv_path),
+            "rows": len(data.table),
+            "columns": [{"name": c, "unit": data.units[c]} for c in data.table.columns],
+        },
+        "figures": files,
+        "code_version": code_version(),
+    }
+
+
+def write_readme(out: Path, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """``README.md``: every figure with its caption and sentences written from its CSV."""
+    text = paper_text.readme(out, entries)
+    atomic_write_text(out / README, text)
+    return text
+
+
+def generate(
+    figures: Sequence[PaperFigure], out: Path, images: bool = True, readme: bool = True
+) -> dict[str, Any]:
+    """Build ``figures`` into ``out``; update ``MANIFEST.json`` (and ``README.md``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    entries = dict(manifest.get("figures", {}))
+    scales = {f.scale for f in figures}
+    if entries and manifest.get("scale") not in scales | {None}:
+        entries = {}  # a different scale: start afresh rather than mix sizes
+    t0 = time.perf_counter()
+    print(f"paper figures ({', '.join(sorted(scales))} scale) -> {_rel(out)}", flush=True)
+    for fig in figures:
+        entries[fig.name] = build_figure(fig, out, images)
+    entries = dict(sorted(entries.items(), key=lambda kv: kv[1]["number"]))
+    manifest = {
+        "about": "Paper figures: python -m experiments.paper (make figures); "
+        "verify with python -m experiments.paper --check (make figures-check).",
+        "scale": figures[0].scale if figures else manifest.get("scale"),
+        "code_version": code_version(),
+        "breakdown_rule": BreakdownRule().__dict__,
+        "float_format": {"decimals": DECIMALS, "format": FLOAT_FORMAT},
+        "versions": _versions(),
+        "figures": entries,
+    }
+    atomic_write_json(manifest_path, manifest)
+    _publish(manifest_path)
+    if readme:
+        write_readme(out, entries)
+        _publish(out / README)
+    print(f"total {time.perf_counter() - t0:.1f} s", flush=True)
+    return manifest
+
+
+def _first_difference(a: str, b: str) -> str:
+    la, lb = a.splitlines(), b.splitlines()
+    for i, (x, y) in enumerate(zip(la, lb, strict=False)):
+        if x != y:
+            return f"line {i + 1}: committed {x!r} vs regenerated {y!r}"
+    return f"{len(la)} lines committed vs {len(lb)} regenerated"
+
+
+def check(out: Path, scale: str | None = None, only: Sequence[str] | None = None) -> list[str]:
+    """Regenerate the data into a temporary folder and compare with ``out``; the problems.
+
+    Each problem names its figure: a data file whose bytes differ from the regenerated one,
+    a data file whose hash differs from ``MANIFEST.json``, a manifest hash that differs from
+    the regenerated data's, a config that changed since the manifest was written, a figure
+    missing on either side; and ``README.md`` if its text differs from the regenerated one.
+    """
+    manifest_path = out / MANIFEST
+    if not manifest_path.exists():
+        return [f"{_rel(manifest_path)}: missing (run make figures first)"]
+    manifest = json.loads(manifest_path.read_text())
+    scale = scale or manifest.get("scale") or "full"
+    committed = manifest.get("figures", {})
+    figures = load_figures(PAPER_CONFIGS, scale, only)
+    problems: list[str] = []
+    names = {f.name for f in figures}
+    if not only:
+        problems += [
+            f"{n}: in MANIFEST.json but has no config" for n in committed if n not in names
+        ]
+    with tempfile.TemporaryDirectory(prefix="paper-check-") as tmp:
+        fresh = generate(figures, Path(tmp), images=False, readme=not only)["figures"]
+        for fig in figures:
+            name = fig.name
+            entry = committed.get(name)
+            if entry is None:
+                problems.append(f"{name}: not in MANIFEST.json")
+                continue
+            csv = out / entry["data"]["file"]
+            new_csv = Path(tmp) / fresh[name]["data"]["file"]
+            if not csv.exists():
+                problems.append(f"{name}: {entry['data']['file']} is missing")
+                continue
+            if file_sha256(csv) != entry["data"]["sha256"]:
+                problems.append(f"{name}: {entry['data']['file']} does not match its MANIFEST hash")
+            if fresh[name]["data"]["sha256"] != entry["data"]["sha256"]:
+                problems.append(f"{name}: regenerated data differs from the MANIFEST hash")
+            if csv.read_bytes() != new_csv.read_bytes():
+                problems.append(
+                    f"{name}: {entry['data']['file']} differs from the regenerated data ("
+                    + _first_difference(csv.read_text(), new_csv.read_text())
+                    + ")"
+                )
+            if entry.get("config") != fresh[name]["config"]:
+                problems.append(f"{name}: {entry['config_file']} changed since MANIFEST.json")
+        if not only:
+            readme = out / README
+            new = (Path(tmp) / README).read_text()
+            if not readme.exists() or readme.read_text() != new:
+                problems.append("README.md: differs from the text regenerated from the data")
+    if manifest.get("code_version") != code_version():
+        print(
+            f"note: MANIFEST.json was written by code {manifest.get('code_version')}, "
+            f"this is {code_version()}"
+        )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: build (default) or check the paper figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default results/paper)")
+    ap.add_argument("--scale", choices=SCALES, default=None, help="full (default) or small")
+    ap.add_argument("--only", nargs="+", metavar="FIGURE", help="only these figures")
+    ap.add_argument("--no-images", action="store_true", help="data, manifest and README only")
+    ap.add_argument(
+        "--check", action="store_true", help="regenerate the data and compare with --out"
+    )
+    args = ap.parse_args(argv)
+    out = args.out or (SMALL_OUT if args.scale == "small" else DEFAULT_OUT)
+    out = out if out.is_absolute() else Path.cwd() / out
+    try:
+        if args.check:
+            problems = check(out, args.scale, args.only)
+            if problems:
+                print(f"figures-check FAILED ({len(problems)} problem(s)):")
+                for p in problems:
+                    print(f"  {p}")
+                return 1
+            print(f"figures-check passed: the data in {_rel(out)} regenerates identically")
+            return 0
+        figures = load_figures(PAPER_CONFIGS, args.scale or "full", args.only)
+        generate(figures, out, images=not args.no_images)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Paper figures: the pipeline regenerates identical data, and figures-check catches changes.
+
+Runs the whole pipeline (every config in configs/paper/) at ``--scale small``: the reduced
+sizes in each config's ``small`` section.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from experiments import paper
+from sim.errors import ConfigError
+
+FIGURES = sorted(p.stem for p in paper.PAPER_CONFIGS.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """The small pipeline twice into fresh folders: with images, then data only."""
+    first, second = tmp_path_factory.mktemp("paper-a"), tmp_path_factory.mktemp("paper-b")
+    figures = paper.load_figures(paper.PAPER_CONFIGS, "small")
+    paper.generate(figures, first, images=True)
+    paper.generate(figures, second, images=False)
+    return first, second
+
+
+def test_every_figure_is_configured():
+    numbers = [f.number for f in paper.load_figures(paper.PAPER_CONFIGS, "full")]
+    assert numbers == list(range(1, 8)) and len(FIGURES) == 7
+
+
+def test_pipeline_twice_gives_byte_identical_data(two_runs):
+    first, second = two_runs
+    for name in FIGURES:
+        a, b = first / "data" / f"{name}.csv", second / "data" / f"{name}.csv"
+        assert a.read_bytes() == b.read_bytes(), name
+    assert (first / "README.md").read_text() == (second / "README.md").read_text()
+    m1 = json.loads((first / "MANIFEST.json").read_text())["figures"]
+    m2 = json.loads((second / "MANIFEST.json").read_text())["figures"]
+    assert set(m1) == set(FIGURES)
+    for name in FIGURES:
+        assert m1[name]["data"] == m2[name]["data"]  # file, sha256, rows, columns (units)
+        assert m1[name]["config"] == m2[name]["config"] and m1[name]["seeds"]
+        assert m1[name]["code_version"]
+        assert m1[name]["figures"] == [f"figures/{name}.png", f"figures/{name}.pdf"]
+        for f in m1[name]["figures"]:
+            assert (first / f).stat().st_size > 1000
+        assert not (second / "figures").exists()
+
+
+def test_csv_columns_all_have_units(two_runs):
+    first, _ = two_runs
+    manifest = json.loads((first / "MANIFEST.json").read_text())["figures"]
+    for name in FIGURES:
+        header = (first / "data" / f"{name}.csv").read_text().splitlines()[0].split(",")
+        columns = manifest[name]["data"]["columns"]
+        assert header == [c["name"] for c in columns], name
+        assert all(c["unit"] for c in columns), name
+
+
+def test_figures_check_passes_and_names_a_tampered_figure(two_runs, tmp_path, capsys):
+    first, _ = two_runs
+    out = tmp_path / "paper"
+    shutil.copytree(first, out)
+    assert paper.main(["--check", "--out", str(out)]) == 0
+    assert "figures-check passed" in capsys.readouterr().out
+
+    csv = out / "data" / "tipping_points.csv"
+    lines = csv.read_text().splitlines(keepends=True)
+    cells = lines[1].split(",")
+    cells[6] = "0.123"  # the tipping point of the first row
+    lines[1] = ",".join(cells)
+    csv.write_text("".join(lines))
+    assert paper.main(["--check", "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "figures-check FAILED" in printed
+    problems = printed.split("figures-check FAILED")[1].splitlines()[1:]
+    assert problems and all(ln.strip().startswith("tipping_points:") for ln in problems)
+
+
+def test_bad_config_is_refused_with_its_key(tmp_path):
+    src = (paper.PAPER_CONFIGS / "phase_diagram.yaml").read_text()
+    (tmp_path / "phase_diagram.yaml").write_text(src.replace("level: 0.5", "levl: 0.5"))
+    with pytest.raises(ConfigError, match="phase_diagram.levl"):
+        paper.load_figures(tmp_path)
