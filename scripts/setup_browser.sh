@@ -17,10 +17,12 @@ case "${1:-}" in
     --assets-only) ASSETS_ONLY=1 ;;  # `make viz` needs no Chromium
 esac
 
-# The npm packages Solara 1.64.1 requests through its CDN proxy, as seen in the browser's requests
-# for sim/app.py: solara-vuetify-app's dist/{main8.css,fonts.css,solara-vuetify-app8.min.js,*.woff2},
-# requirejs's require.js, font-awesome's css/font-awesome.min.css. vue-grid-layout is for Mesa's
-# SolaraViz grid; solara.Markdown would also need mermaid@10.8.0 (sim/app.py avoids Markdown).
+# The npm packages the SolaraViz page of sim/app.py requests through Solara's CDN proxy (checked in
+# the browser's network log, Solara 1.64.1 / Mesa 3.5.1): solara-vuetify-app's
+# dist/{main8.css,fonts.css,solara-vuetify-app8.min.js,*.woff2}, requirejs's require.js,
+# font-awesome's css/font-awesome.min.css, and vue-grid-layout's dist/vue-grid-layout.umd.js (the
+# grid SolaraViz lays its components in). The app draws with matplotlib only, so no vega,
+# vega-lite or vega-embed (altair charts) and no mermaid (solara.Markdown) are requested.
 PACKAGES=(
     "@widgetti/solara-vuetify-app@10.1.1"
     "requirejs@2.3.6"

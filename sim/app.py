@@ -1,35 +1,36 @@
-"""Browser view of one scenario: Japan balancing between the US and China.
+"""Browser view of one scenario: Japan balancing between the US and China, on Mesa's SolaraViz.
 
-Start it with ``make viz`` (``solara run sim/app.py``). Each browser session builds its own
-:class:`~sim.model.BalancingModel` inside :func:`Page`; the controls take effect on Reset, as in
-Mesa's SolaraViz. Mesa's stock ``SolaraViz`` cannot drive this model: Mesa 3.5 reserves
-``Model.scenario`` for ``mesa.experimental.scenarios.Scenario`` and its Reset rejects ours, so
-the page uses the same layout (Reset / ▶ / Step, parameter card, plots) built from solara parts.
+Start it with ``make viz`` (``solara run sim/app.py``). Each browser session builds its own model
+in :func:`Page`. The controls are SolaraViz ``model_params`` and take effect on Reset; choosing a
+scenario or a calibration reloads the sliders with its levels.
 """
 
 from __future__ import annotations
 
 import math
-import time
 import traceback
 
+import mesa
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
+from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.utils import update_counter
 
 from sim.calibration import load_calibration
 from sim.errors import ConfigError
 from sim.model import BalancingModel
 from sim.paths import CONFIG_DIR
-from sim.scenario import load_scenario, scenario_names
+from sim.scenario import Scenario, load_scenario, scenario_names
 
 ROUNDS = 40  # quarters: ten years
-PLAY_INTERVAL_S = 0.25
+PLAY_INTERVAL_MS = 250
+FIGSIZE = (5, 3.4)  # inches at 90 dpi: fits one SolaraViz grid cell at 1400 px
 POSTURES = {0: "balancing", 1: "tilting US", 2: "tilting China"}
 SIDES = {"us": "toward the US", "china": "toward China"}
 CALIBRATIONS = sorted(p.stem for p in (CONFIG_DIR / "calibration").glob("*.yaml"))
 
-#: Level sliders: model keyword -> (label, min, max, step); their meaning is in SLIDER_HELP.
+#: Level sliders: model keyword -> (label, min, max, step); units are in the Run card's notes.
 LEVELS: dict[str, tuple[str, float, float, float]] = {
     "us_tariff_level": ("US tariff", 0.0, 1.0, 0.01),
     "us_security_pressure": ("US security pressure", 0.0, 1.0, 0.01),
@@ -37,31 +38,22 @@ LEVELS: dict[str, tuple[str, float, float, float]] = {
     "lobbying_strength": ("Firm lobbying", 0.0, 3.0, 0.05),
     "fiscal_stress": ("Fiscal stress", 0.0, 3.0, 0.05),
 }
-#: Japan's logit temperature spans four decades, so its slider moves along log10.
-TEMPERATURE_LOG10 = (-3.0, 1.0, 0.05)
-SLIDER_HELP = (
+#: Japan's logit temperature spans four decades (0.001-10), so its slider moves along log10.
+TEMPERATURE = ("Japan's temperature (log10)", -3.0, 1.0, 0.05)
+LEVELS_HELP = (
     "US tariff: ad-valorem share at zero compliance. US security pressure: export-control "
     "compliance the US demands (0-1). China's coercion: restriction per unit of compliance "
     "above its red line (0-1). Firm lobbying: 0 silent, 1 as calibrated, up to 3. Fiscal "
     "stress: 0 as calibrated, 1 recession-level, up to 3. Japan's temperature: logit noise of "
-    "its choice (0.001 near best response, 10 near random)."
+    "its choice, slider in log10 (-3 = 0.001 near best response, 1 = 10 near random). "
+    "Compliance is Japan's alignment with US export controls (0-1); payoffs and profits are in "
+    "$bn per quarter; one round is one quarter."
 )
 
 
-def scenario_settings(scenario: str, calibration: str, seed: str = "0") -> dict:
-    """Control values for a scenario: its own levels and the calibration's temperature."""
-    s = load_scenario(scenario)
-    temperature = s.japan_temperature
-    if temperature is None:
-        temperature = load_calibration(calibration).value("temperature")
-    levels = {key: float(getattr(s, key)) for key in LEVELS}
-    return {
-        "scenario": scenario,
-        "calibration": calibration,
-        "seed": seed,
-        **levels,
-        "japan_temperature": float(temperature),
-    }
+def temperature(log10: float) -> float:
+    """Japan's logit temperature from its slider, to two significant digits (0.05, not 0.0501)."""
+    return float(f"{10 ** float(log10):.2g}")
 
 
 def parse_seed(text: str | int) -> int:
@@ -75,41 +67,148 @@ def parse_seed(text: str | int) -> int:
     return seed
 
 
-def build_model(settings: dict) -> tuple[BalancingModel | None, str | None]:
-    """A new model from the controls, or the one-line reason it cannot be built."""
-    levels = {key: settings[key] for key in [*LEVELS, "japan_temperature"]}
+def scenario_levels(scenario: str, calibration: str) -> dict[str, float]:
+    """The sliders' values for a scenario: its levels and its (or the calibration's) temperature."""
     try:
-        model = BalancingModel(
-            scenario=settings["scenario"],
-            calibration=settings["calibration"],
-            rounds=ROUNDS,
-            rng=parse_seed(settings["seed"]),
-            **levels,
-        )
-    except ConfigError as e:
-        return None, str(e)
-    except Exception as e:  # never a dead page: show what went wrong
-        traceback.print_exc()
-        return None, f"{type(e).__name__}: {e}"
-    return model, None
+        s = load_scenario(scenario)
+        t = s.japan_temperature or load_calibration(calibration).value("temperature")
+    except ConfigError:  # the model cannot be built either: Reset shows the message
+        s, t = Scenario(), 0.05
+    levels = {key: float(getattr(s, key)) for key in LEVELS}
+    return {**levels, "log10_temperature": round(math.log10(t), 2)}
 
 
-def status_line(model: BalancingModel, settings: dict, table: pd.DataFrame) -> str:
-    """The run's settings, rounds run, Japan's current posture and any breakdown, in one line."""
-    seed = parse_seed(settings["seed"])
+def _plain(value):
+    # The controls are bound to reactive variables of the page (see Page): SolaraViz's Reset
+    # hands over the variable itself for a control that was not touched.
+    return value.value if isinstance(value, solara.Reactive) else value
+
+
+class AppModel(mesa.Model):
+    """What SolaraViz steps and rebuilds on Reset: a :class:`BalancingModel` from the controls.
+
+    It never raises (a raise in Reset would leave a dead page): with bad controls ``sim`` is None
+    and ``problem`` says why in one line. The scenario keyword is ``scenario_name`` because
+    SolaraViz's Reset fills a keyword named ``scenario`` with Mesa's own ``Scenario`` object.
+    Levels left at None take the scenario's values.
+    """
+
+    def __init__(
+        self,
+        scenario_name: str = "baseline",
+        calibration: str = "article",
+        seed: str | int = "0",
+        us_tariff_level: float | None = None,
+        us_security_pressure: float | None = None,
+        cn_coercion: float | None = None,
+        lobbying_strength: float | None = None,
+        fiscal_stress: float | None = None,
+        log10_temperature: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.scenario_name, self.calibration = _plain(scenario_name), _plain(calibration)
+        self.seed_text = str(_plain(seed))
+        given = {
+            "us_tariff_level": us_tariff_level,
+            "us_security_pressure": us_security_pressure,
+            "cn_coercion": cn_coercion,
+            "lobbying_strength": lobbying_strength,
+            "fiscal_stress": fiscal_stress,
+            "log10_temperature": log10_temperature,
+        }
+        defaults = scenario_levels(self.scenario_name, self.calibration)
+        self.levels = {k: defaults[k] if v is None else _plain(v) for k, v in given.items()}
+        self.sim: BalancingModel | None = None
+        self.problem: str | None = None
+        try:
+            self.sim = BalancingModel(
+                scenario=self.scenario_name,
+                calibration=self.calibration,
+                rounds=ROUNDS,
+                rng=parse_seed(self.seed_text),
+                us_tariff_level=self.levels["us_tariff_level"],
+                us_security_pressure=self.levels["us_security_pressure"],
+                cn_coercion=self.levels["cn_coercion"],
+                lobbying_strength=self.levels["lobbying_strength"],
+                fiscal_stress=self.levels["fiscal_stress"],
+                japan_temperature=temperature(self.levels["log10_temperature"]),
+            )
+        except ConfigError as e:
+            self.problem = f"Cannot build the model: {e}"
+        except Exception as e:  # never a dead page: show what went wrong
+            traceback.print_exc()
+            self.problem = f"Cannot build the model: {type(e).__name__}: {e}"
+        self.running = self.problem is None
+
+    def step(self) -> None:
+        if self.problem is None:
+            try:
+                self.sim.step()
+            except Exception as e:  # never a dead page
+                traceback.print_exc()
+                self.problem = f"Error in round {self.sim.rounds_played}: {type(e).__name__}: {e}"
+        self.running = self.problem is None and self.sim.running
+
+
+def status_line(model: AppModel) -> str:
+    """The run's scenario, rounds run, Japan's current posture and any breakdown, in one line."""
+    sim = model.sim
+    seed = parse_seed(model.seed_text)
     parts = [
-        f"{settings['scenario']} ({settings['calibration']} calibration, seed {seed})",
-        f"Rounds run: {len(table)} of {model.rounds}",
+        f"{model.scenario_name} ({model.calibration} calibration, seed {seed})",
+        f"Rounds run: {sim.rounds_played} of {sim.rounds}",
     ]
-    if len(table):
-        parts.append(f"posture: {POSTURES[int(table['posture'].iloc[-1])]}")
-        side, start = model.breakdown
+    if sim.rounds_played:
+        parts.append(f"posture: {POSTURES[int(sim.record['posture'][0])]}")
+        side, start = sim.breakdown
         parts.append(
             f"breakdown {SIDES[side]} from round {start}" if side in SIDES else "no breakdown"
         )
     else:
         parts.append("press Step or ▶")
     return " · ".join(parts)
+
+
+def levels_line(model: AppModel) -> str:
+    """The levels the run uses, as the sliders were at the last Reset."""
+    parts = [f"{LEVELS[k][0]} {v:.2f}" for k, v in model.levels.items() if k in LEVELS]
+    parts.append(f"Japan's temperature {temperature(model.levels['log10_temperature']):g}")
+    return "Levels: " + " · ".join(parts)
+
+
+def scenario_notes(scenario: Scenario) -> list[str]:
+    """What the scenario does beyond the slider levels (escalation ramps, embargoes)."""
+    notes = [scenario.description]
+    if (e := scenario.escalation) is not None:
+        notes.append(
+            f"From round {e.start_round} the US ramps its tariff level to {e.us_tariff_level:g} "
+            f"and its pressure to {e.us_security_pressure:g} over {e.ramp_rounds} rounds; "
+            "the US sliders set the starting levels."
+        )
+    if (b := scenario.embargo) is not None:
+        notes.append(
+            f"From round {b.start_round} China withholds {b.restriction:.0%} of rare earths for "
+            f"{b.rounds} rounds and lowers its red line to {b.red_line:g}."
+        )
+    return notes
+
+
+@solara.component
+def RunStatus(model: AppModel) -> None:
+    """Rounds run, Japan's posture, any breakdown; the settings of the run; or why there is none."""
+    update_counter.get()  # re-render after every step
+    small = {"font-size": "0.85em", "display": "block", "margin-top": "6px"}
+    with solara.Card("Run", margin=0):
+        if model.sim is not None:
+            solara.Text(status_line(model), style={"font-size": "1.1em", "font-weight": "bold"})
+        if model.problem:
+            solara.Error(model.problem)
+            solara.Text("Correct the controls and press Reset.", style=small)
+            return
+        solara.Text(levels_line(model), style=small)
+        for note in scenario_notes(model.sim.scenario_config):
+            solara.Text(note, style=small)
+        solara.Text(LEVELS_HELP, style={**small, "color": "gray"})
 
 
 # --- plots: each draws one figure from the rounds table ---------------------------------
@@ -126,14 +225,16 @@ def _axes(fig: Figure, table: pd.DataFrame, ylabel: str, ylim=None, ax=None):
     return ax
 
 
-def _legend(ax) -> None:
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, frameon=False)
+def _legend(ax, ncols: int = 2) -> None:
+    ax.legend(
+        fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=ncols, frameon=False
+    )
 
 
-def _lines(ax, table: pd.DataFrame, columns: dict[str, str], **style) -> None:
+def _lines(ax, table: pd.DataFrame, columns: dict[str, str], ncols: int = 2) -> None:
     for column, label in columns.items():
-        ax.plot(table["round"], table[column], marker="o", ms=2.5, label=label, **style)
-    _legend(ax)
+        ax.plot(table["round"], table[column], marker="o", ms=2.5, label=label)
+    _legend(ax, ncols)
 
 
 def draw_compliance(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
@@ -190,8 +291,8 @@ def draw_firms(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
     firms = model.params.firm_names
     _axes(fig, table, "profit, $bn per quarter", ax=profit)
     _axes(fig, table, "lobbying effort, 0-1", (-0.02, 1.02), ax=effort)
-    _lines(profit, table, {f"{f}_profit_bn_q": f.title() for f in firms})
-    _lines(effort, table, {f"{f}_lobbying_effort": f.title() for f in firms})
+    _lines(profit, table, {f"{f}_profit_bn_q": f.title() for f in firms}, ncols=3)
+    _lines(effort, table, {f"{f}_lobbying_effort": f.title() for f in firms}, ncols=3)
 
 
 def draw_relations(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
@@ -207,193 +308,90 @@ def draw_relations(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> N
     )
 
 
-PLOTS = {
-    "Japan's export-control compliance": draw_compliance,
-    "US and Chinese levers": draw_pressures,
-    "Payoffs of the states": draw_payoffs,
-    "Firms: profit and lobbying": draw_firms,
-    "Rare-earth dependence and trust": draw_relations,
-}
+def make_plot(title: str, draw):
+    """A SolaraViz component showing one matplotlib figure, redrawn after every step."""
+
+    @solara.component
+    def Plot(model: AppModel) -> None:
+        update_counter.get()  # re-render after every step
+
+        def figure() -> Figure | str | None:
+            if model.sim is None:
+                return None
+            fig = Figure(figsize=FIGSIZE, layout="constrained")
+            try:
+                draw(fig, model.sim.rounds_table(), model.sim)
+            except Exception as e:  # never a dead page
+                traceback.print_exc()
+                return f"Cannot draw this plot: {type(e).__name__}: {e}"
+            return fig
+
+        key = [model, model.steps]
+        fig = solara.use_memo(figure, key)
+        if fig is None:
+            return
+        with solara.Card(title, margin=0):
+            if isinstance(fig, str):
+                solara.Error(fig)
+            else:
+                solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=90)
+
+    return Plot
 
 
-@solara.component
-def Plot(title: str, model: BalancingModel, table: pd.DataFrame, key: tuple) -> None:
-    """One plot, redrawn only when ``key`` (Resets, steps) changes."""
-
-    def draw() -> Figure | str:
-        fig = Figure(figsize=(7.5 if title.startswith("Firms") else 6, 3.4), layout="constrained")
-        try:
-            PLOTS[title](fig, table, model)
-        except Exception as e:  # never a dead page
-            traceback.print_exc()
-            return f"Cannot draw this plot: {type(e).__name__}: {e}"
-        return fig
-
-    fig = solara.use_memo(draw, [key])
-    with solara.Card(title, margin=0):
-        if isinstance(fig, str):
-            solara.Error(fig)
-        else:
-            solara.FigureMatplotlib(fig, dependencies=[key], format="png", dpi=90)
+COMPONENTS = [
+    RunStatus,
+    make_plot("Japan's export-control compliance", draw_compliance),
+    make_plot("US and Chinese levers", draw_pressures),
+    make_plot("Payoffs of the states", draw_payoffs),
+    make_plot("Firms: profit and lobbying", draw_firms),
+    make_plot("Rare-earth dependence and trust", draw_relations),
+]
 
 
-# --- the page -----------------------------------------------------------------------------
+def model_params(controls: dict[str, solara.Reactive]) -> dict:
+    """SolaraViz's controls, each bound to one of the page's reactive variables (see Page)."""
+    params = {
+        "scenario_name": {"type": "Select", "values": scenario_names(), "label": "Scenario"},
+        "calibration": {"type": "Select", "values": CALIBRATIONS, "label": "Calibration"},
+        "seed": {"type": "InputText", "label": "Seed (whole number >= 0)"},
+    }
+    for key, (label, lo, hi, step) in {**LEVELS, "log10_temperature": TEMPERATURE}.items():
+        params[key] = Slider(label, controls[key], lo, hi, step, dtype=float)
+    for key in ("scenario_name", "calibration", "seed"):
+        params[key]["value"] = controls[key]
+    return params
+
+
 @solara.component
 def Page() -> None:
-    """One model per browser session, rebuilt by Reset from the controls."""
-    defaults = solara.use_memo(lambda: scenario_settings("baseline", "article"), [])
-    settings = solara.use_reactive(defaults)  # what the controls show
-    # What the current model was built from, and how many Resets made it: one reactive value,
-    # so a render never sees new settings with the old model.
-    applied = solara.use_reactive((defaults, 0))
-    version = solara.use_reactive(0)  # counts steps
-    playing = solara.use_reactive(False)
-    problem = solara.use_reactive(None)  # the last error, shown until Reset
-    used, run = applied.value
-    model, build_error = solara.use_memo(lambda: build_model(used), [run])
-    key = (run, version.value)  # reading both re-renders the page after a Reset or step
-    table = model.rounds_table() if model is not None else pd.DataFrame()
-    can_step = model is not None and model.running and problem.value is None
+    """One model per browser session, rebuilt by SolaraViz's Reset from the controls."""
+    start = solara.use_memo(
+        lambda: {
+            "scenario_name": "baseline",
+            "calibration": "article",
+            "seed": "0",
+            **scenario_levels("baseline", "article"),
+        },
+        [],
+    )
+    model = solara.use_reactive(solara.use_memo(lambda: AppModel(**start), []))
+    # Each control writes into its reactive variable and SolaraViz's Reset parameters alike; a
+    # value set here reaches both too, so a newly chosen scenario or calibration can put its
+    # levels on the sliders.
+    controls = {key: solara.use_reactive(value) for key, value in start.items()}  # noqa: SH103
+    scenario, calibration = controls["scenario_name"].value, controls["calibration"].value
 
-    def do_step() -> None:
-        try:
-            model.step()
-        except Exception as e:  # never a dead page
-            traceback.print_exc()
-            problem.set(f"Error in step: {type(e).__name__}: {e}")
-            playing.set(False)
-        version.set(version.value + 1)
+    def load_levels() -> None:
+        for key, value in scenario_levels(scenario, calibration).items():
+            controls[key].set(value)
 
-    def play() -> None:
-        while playing.value and model is not None and model.running and task.is_current():
-            time.sleep(PLAY_INTERVAL_S)
-            if playing.value and task.is_current():
-                do_step()
-        if task.is_current():
-            playing.set(False)
-
-    task = solara.lab.use_task(play, dependencies=[playing.value, run])
-
-    def do_reset() -> None:
-        playing.set(False)
-        problem.set(None)
-        applied.set((settings.value, run + 1))
-
-    def update(**changes) -> None:
-        settings.set({**settings.value, **changes})
-
-    def choose(scenario: str | None = None, calibration: str | None = None) -> None:
-        try:
-            new = scenario_settings(
-                scenario or settings.value["scenario"],
-                calibration or settings.value["calibration"],
-                settings.value["seed"],
-            )
-        except ConfigError as e:
-            problem.set(str(e))
-            return
-        settings.set(new)
-
-    s = settings.value
-    seed_problem = None
-    try:
-        parse_seed(s["seed"])
-    except ConfigError as e:
-        seed_problem = str(e)
-
-    solara.Title("Balancing sim")
-    with solara.AppBar():
-        solara.AppBarTitle("Japan balancing between the US and China")
-
-    with solara.Sidebar(), solara.Column():
-        with solara.Card("Controls"):
-            with solara.Row(justify="space-between"):
-                solara.Button("Reset", color="primary", on_click=do_reset)
-                solara.Button(
-                    "❚❚" if playing.value else "▶",
-                    color="primary",
-                    on_click=lambda: playing.set(not playing.value),
-                    disabled=not can_step,
-                )
-                solara.Button(
-                    "Step",
-                    color="primary",
-                    on_click=do_step,
-                    disabled=playing.value or not can_step,
-                )
-            if s != used:
-                solara.Info("Settings changed: press Reset to apply them.", dense=True)
-        with solara.Card("Model parameters"):
-            solara.Select(
-                "Scenario",
-                value=s["scenario"],
-                values=scenario_names(),
-                on_value=lambda v: choose(scenario=v),
-            )
-            solara.Select(
-                "Calibration",
-                value=s["calibration"],
-                values=CALIBRATIONS,
-                on_value=lambda v: choose(calibration=v),
-            )
-            solara.InputText(
-                "Seed",
-                value=s["seed"],
-                on_value=lambda v: update(seed=v),
-                continuous_update=True,
-                error=seed_problem or False,
-            )
-            for name, (label, lo, hi, step) in LEVELS.items():
-                solara.SliderFloat(
-                    f"{label}: {s[name]:.2f}",
-                    value=s[name],
-                    min=lo,
-                    max=hi,
-                    step=step,
-                    on_value=lambda v, name=name: update(**{name: float(v)}),
-                )
-            lo, hi, step = TEMPERATURE_LOG10
-            solara.SliderFloat(
-                f"Japan's temperature: {s['japan_temperature']:.3g} (log10 scale)",
-                value=round(math.log10(s["japan_temperature"]), 2),
-                min=lo,
-                max=hi,
-                step=step,
-                on_value=lambda v: update(japan_temperature=float(f"{10**v:.3g}")),
-            )
-            solara.Text(SLIDER_HELP, style={"font-size": "0.8em", "color": "gray"})
-            ScenarioNotes(s["scenario"])
-
-    with solara.Column():
-        if build_error:
-            solara.Error(f"Cannot build the model: {build_error}")
-            return
-        solara.Text(
-            status_line(model, used, table),
-            style={"font-size": "1.1em", "font-weight": "bold"},
-        )
-        if problem.value:
-            solara.Error(problem.value)
-        with solara.ColumnsResponsive(12, large=6):
-            for title in PLOTS:
-                Plot(title, model, table, key)
-
-
-@solara.component
-def ScenarioNotes(name: str) -> None:
-    """What the scenario does beyond the slider levels (escalation ramps, embargoes)."""
-    scenario = solara.use_memo(lambda: load_scenario(name), [name])
-    notes = [scenario.description]
-    if (e := scenario.escalation) is not None:
-        notes.append(
-            f"From round {e.start_round} the US ramps its tariff level to {e.us_tariff_level:g} "
-            f"and its pressure to {e.us_security_pressure:g} over {e.ramp_rounds} rounds; "
-            "the US sliders set the starting levels."
-        )
-    if (b := scenario.embargo) is not None:
-        notes.append(
-            f"From round {b.start_round} China withholds {b.restriction:.0%} of rare earths for "
-            f"{b.rounds} rounds and lowers its red line to {b.red_line:g}."
-        )
-    for note in notes:
-        solara.Text(note, style={"font-size": "0.85em", "display": "block", "margin-top": "6px"})
+    solara.use_effect(load_levels, [scenario, calibration])
+    params = solara.use_memo(lambda: model_params(controls), [])
+    return SolaraViz(
+        model,
+        components=COMPONENTS,
+        model_params=params,
+        name="Japan balancing between the US and China",
+        play_interval=PLAY_INTERVAL_MS,
+    )

@@ -1,5 +1,8 @@
 """Fixtures for the real-browser tests: one Solara server and one headless Chromium per session.
 
+The app is Mesa's SolaraViz page of ``sim/app.py``; ``page`` is a fresh browser context (so a new
+Solara session with its own model) once the Run card and all five matplotlib plots have rendered.
+
 The server is ``solara run sim/app.py`` on a free 127.0.0.1 port, in its own process group, with
 Solara's JavaScript/CSS served from the offline cache that ``scripts/setup_browser.sh`` fills
 (``make test`` runs it first). Chromium is Debian's ``/usr/bin/chromium``: Playwright cannot
@@ -33,6 +36,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60
+#: Files of the offline cache without which the page cannot render (see scripts/setup_browser.sh).
+ASSETS = (
+    "requirejs@2.3.6/require.js",
+    "@widgetti/solara-vuetify-app@10.1.1/package.json",
+    "@widgetti/vue-grid-layout@2.3.13-alpha.2/dist/vue-grid-layout.umd.js",
+)
 #: The matplotlib plots: ``img`` elements in the page's main area.
 PLOTS = "main img"
 
@@ -83,7 +92,7 @@ def app_url(tmp_path_factory) -> str:
         pytest.skip(f"{CHROMIUM} not installed: run scripts/setup_browser.sh (as root)")
     pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip '.[dev]')")
     cache = _asset_cache()
-    if not (cache / "requirejs@2.3.6" / "require.js").exists():
+    if not all((cache / f).exists() for f in ASSETS):
         pytest.skip(f"Solara's offline assets missing in {cache}: run scripts/setup_browser.sh")
     env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache)}
     log_path = tmp_path_factory.mktemp("solara") / "server.log"
