@@ -46,6 +46,13 @@ ASSETS = (
 PLOTS = "main img"
 
 
+def _skip_or_fail(reason: str) -> None:
+    """Skip with the reason; in CI (``CI`` set), fail instead: there the tests must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
 def _asset_cache() -> Path:
     env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
     if env:
@@ -89,11 +96,11 @@ def _stop(proc: subprocess.Popen) -> None:
 def app_url(tmp_path_factory) -> str:
     """Base URL of a fresh ``solara run sim/app.py`` server, stopped after the session."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed: run scripts/setup_browser.sh (as root)")
+        _skip_or_fail(f"{CHROMIUM} not installed: run scripts/setup_browser.sh (as root)")
     pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip '.[dev]')")
     cache = _asset_cache()
     if not all((cache / f).exists() for f in ASSETS):
-        pytest.skip(f"Solara's offline assets missing in {cache}: run scripts/setup_browser.sh")
+        _skip_or_fail(f"Solara's offline assets missing in {cache}: run scripts/setup_browser.sh")
     env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache)}
     log_path = tmp_path_factory.mktemp("solara") / "server.log"
     proc, url = None, ""
