@@ -11,7 +11,6 @@ cache; blocks are independent, so the result does not depend on the block size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -50,17 +49,6 @@ class BatchResult:
             raise ValueError("run_batch(..., record_rounds=True) is needed for per-round tables")
         df = pd.DataFrame({k: v[:, world] for k, v in self.rounds.items()})
         df.insert(0, "round", np.arange(len(df), dtype=np.int64))
-        return df
-
-    def long_rounds(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """All worlds' per-round records in long form: ``world``, ``round``, then the columns."""
-        if self.rounds is None:
-            raise ValueError("run_batch(..., record_rounds=True) is needed for per-round tables")
-        cols = list(columns) if columns is not None else list(self.rounds)
-        r, n = next(iter(self.rounds.values())).shape
-        df = pd.DataFrame({"world": np.tile(np.arange(n), r), "round": np.repeat(np.arange(r), n)})
-        for c in cols:
-            df[c] = self.rounds[c].reshape(-1)
         return df
 
 

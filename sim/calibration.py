@@ -173,15 +173,6 @@ class Calibration:
                     scale(firm[key])
         return calibration_from_dict(raw, where="calibration")
 
-    def with_values(self, **values: float) -> Calibration:
-        """Copy with some entry values replaced (validated again)."""
-        raw = self.to_dict()
-        for key, value in values.items():
-            if key not in raw["entries"]:
-                raise ConfigError(f"calibration.{key}", "unknown calibration entry")
-            raw["entries"][key]["value"] = value
-        return calibration_from_dict(raw, where="calibration")
-
 
 def _entry_dict(e: Entry) -> dict:
     d = {"value": e.value, "unit": e.unit, "provenance": e.provenance}

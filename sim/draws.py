@@ -54,15 +54,6 @@ def unique_seed_draws(seeds: np.ndarray, rounds: int) -> tuple[np.ndarray, np.nd
     return u, z, inverse.reshape(-1)
 
 
-def batch_draws(seeds: np.ndarray, rounds: int) -> DrawTable:
-    """Stacked tables for many worlds, shapes ``(rounds, 5, N)`` and ``(rounds, N)``.
-
-    Each distinct seed is drawn once; worlds sharing a seed share its table.
-    """
-    u, z, inverse = unique_seed_draws(seeds, rounds)
-    return DrawTable(u[:, :, inverse], z[:, inverse])
-
-
 def trade_shock(normal: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Multiplicative, mean-one lognormal shock to trade values from a standard normal."""
     return np.exp(sd * normal - 0.5 * sd * sd)

@@ -138,10 +138,6 @@ class Params:
                 out[f.name] = v
         return Params(**out)
 
-    def world(self, k: int) -> Params:
-        """The parameters of world ``k`` alone (N = 1)."""
-        return self.worlds(k, k + 1)
-
 
 _FIRM_FIELDS = (
     "firm_profit",

@@ -165,7 +165,7 @@ def firm_profits(
         return x.reshape(x.shape[:1] + lead + x.shape[1:])
 
     hit = np.minimum(1.0, tariff * (p.incidence + p.elasticity))
-    shortage = restriction * (dependence + p.component_exposure)
+    shortage = input_shortage(restriction, dependence, p)
     s = china_share
     profit = per_firm(1.0 - s) + per_firm(s) * access
     profit -= per_firm(s * p.export_control_exposure) * (access * compliance)
