@@ -129,7 +129,7 @@ def survival_curves(curves: pd.DataFrame, group: str | None = None, title: str =
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
     panels = _facets(curves, group)
-    palette = sns.color_palette("tab10", len(panels))
+    palette = sns.color_palette("colorblind", len(panels))
     for color, (name, g) in zip(palette, panels, strict=True):
         ax.step(g["time"], g["survival"], where="post", color=color, label=name or "all runs")
         ax.fill_between(
