@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import analysis as A
-from sim.storage import atomic_write_text
+from sim.sweep.storage import atomic_write_text
 
 CATEGORICAL = ("scenario", "calibration")
 OUTPUTS = ("p_breakdown", "cum_jp_welfare_bn")

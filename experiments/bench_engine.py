@@ -62,11 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import mesa
 
-    from sim.batch import run_batch
-    from sim.calibration import load_calibration
-    from sim.model import BalancingModel
-    from sim.params import build_params
-    from sim.scenario import load_scenario
+    from sim.catalog import load_calibration, load_scenario
+    from sim.core.params import build_params
+    from sim.engine.batch import run_batch
+    from sim.engine.model import BalancingModel
 
     cal = load_calibration("article")
     sc = load_scenario("baseline")

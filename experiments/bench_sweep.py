@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.paths import REPO_ROOT
+from experiments import REPO_ROOT
 
 TARGET_S = 600.0
 
@@ -57,9 +57,9 @@ def time_in_process(replicates: int, chunks: int) -> tuple[float, int]:
     """Seconds to plan and compute every chunk of the same design in this process (no files)."""
     from hydra import compose, initialize_config_dir
 
-    from sim.__main__ import sweep_plan
-    from sim.paths import CONFIG_DIR
-    from sim.sweep import run_chunk
+    from experiments import CONFIG_DIR
+    from sim.cli.main import sweep_plan
+    from sim.sweep.execute import run_chunk
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         cfg = compose("config", grid_overrides(replicates, chunks, Path(tempfile.gettempdir())))

@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from sim.errors import ConfigError
-from sim.paths import REPO_ROOT
-from sim.runner import compare_scenarios
-from sim.scenario import scenario_names
-from sim.storage import atomic_write_parquet, atomic_write_text, code_version, config_hash
+from experiments import REPO_ROOT
+from sim.catalog import scenario_names
+from sim.core.errors import ConfigError
+from sim.engine.runner import compare_scenarios
+from sim.sweep.storage import atomic_write_parquet, atomic_write_text, code_version, config_hash
 
 
 def format_summary(summary) -> str:

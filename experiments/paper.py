@@ -40,11 +40,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import paper_data, paper_text
-from sim.breakdown import BreakdownRule
-from sim.errors import ConfigError
-from sim.paths import CONFIG_DIR, REPO_ROOT
-from sim.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
+from experiments import CONFIG_DIR, REPO_ROOT, paper_data, paper_text
+from sim.core.breakdown import BreakdownRule
+from sim.core.errors import ConfigError
+from sim.sweep.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
 
 PAPER_CONFIGS = CONFIG_DIR / "paper"
 DEFAULT_OUT = REPO_ROOT / "results" / "paper"

@@ -9,7 +9,7 @@ runs it took and which seeds.
 Nothing here is new simulation or analysis code. Designs are planned and run by the sweep
 library exactly as ``python -m sim +experiment=...`` runs them (:func:`sim.sweep.plan_sweep`,
 then :func:`sim.sweep.run_chunk` for each chunk, in-process, nothing written); per-round
-trajectories come from :func:`sim.batch.run_batch`; probabilities, Wilson intervals, tipping
+trajectories come from :func:`sim.engine.batch.run_batch`; probabilities, Wilson intervals, tipping
 points, Kaplan-Meier curves and Sobol indices come from :mod:`experiments.analysis`.
 """
 
@@ -25,14 +25,14 @@ import numpy as np
 import pandas as pd
 
 from experiments import analysis as A
-from sim.batch import run_batch
-from sim.breakdown import BreakdownRule
-from sim.calibration import load_calibration
-from sim.design import chunk_bounds
-from sim.errors import ConfigError
-from sim.params import build_params
-from sim.scenario import load_scenario
-from sim.sweep import SweepPlan, plan_sweep, run_chunk, units
+from sim.catalog import load_calibration, load_scenario
+from sim.core.breakdown import BreakdownRule
+from sim.core.errors import ConfigError
+from sim.core.params import build_params
+from sim.engine.batch import run_batch
+from sim.sweep.design import chunk_bounds
+from sim.sweep.execute import run_chunk, units
+from sim.sweep.plan import SweepPlan, plan_sweep
 
 #: Keys of a figure config's ``sweep`` section (the ``sweep`` schema of an experiment config,
 #: less the layout keys, which the pipeline sets itself).

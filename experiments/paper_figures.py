@@ -33,9 +33,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from experiments import plots
-from sim.breakdown import BreakdownRule
-from sim.scenario import load_scenario
-from sim.storage import atomic_write_bytes
+from sim.catalog import load_scenario
+from sim.core.breakdown import BreakdownRule
+from sim.sweep.storage import atomic_write_bytes
 
 #: The colour-blind-safe palette every figure uses (seaborn "colorblind", Wong 2011).
 PALETTE = sns.color_palette("colorblind")

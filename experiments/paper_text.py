@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.breakdown import BreakdownRule
-from sim.scenario import load_scenario
+from sim.catalog import load_scenario
+from sim.core.breakdown import BreakdownRule
 
 SCENARIO_NAME = {
     "baseline": "the baseline",

@@ -14,9 +14,8 @@ import sys
 
 import pandas as pd
 
-from sim.calibration import load_calibration
-from sim.runner import run_seeds, summarize_outcomes
-from sim.scenario import load_scenario
+from sim.catalog import load_calibration, load_scenario
+from sim.engine.runner import run_seeds, summarize_outcomes
 
 #: label -> (scenario, overrides)
 CASES: dict[str, tuple[str, dict[str, float]]] = {

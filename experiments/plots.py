@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from sim.storage import atomic_write_bytes
+from sim.sweep.storage import atomic_write_bytes
 
 sns.set_theme(style="whitegrid", context="paper")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.calibration import load_calibration
-from sim.scenario import load_scenario, scenario_names
+from sim.catalog import load_calibration, load_scenario, scenario_names
 
 SCENARIOS = scenario_names()
 

@@ -12,11 +12,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from experiments import analysis as A
-from sim.__main__ import sweep_plan
-from sim.config_schema import register_configs
-from sim.design import ParamRange, run_table, sobol_design
-from sim.paths import CONFIG_DIR
-from sim.sweep import run_sweep
+from sim.catalog import CONF_DIR as CONFIG_DIR
+from sim.cli.launch import sweep_plan
+from sim.cli.schema import register_configs
+from sim.sweep.design import ParamRange, run_table, sobol_design
+from sim.sweep.execute import run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 register_configs()

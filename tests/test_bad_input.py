@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.calibration import calibration_from_dict, load_calibration
-from sim.errors import ConfigError
-from sim.params import build_params
-from sim.scenario import load_scenario
+from sim.catalog import load_calibration, load_scenario
+from sim.core.calibration import calibration_from_dict
+from sim.core.errors import ConfigError
+from sim.core.params import build_params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,12 +26,15 @@ CASES = [
         ["calibration.entries.trade_cn.value=-370"],
         "calibration.entries.trade_cn.value: must be non-negative",
     ),
-    (["+calibration.firms.mazda.profit.value=3"], "calibration.firms.mazda: unknown firm"),
+    (
+        ["+calibration.firms.mazda.profit.value=3"],
+        "calibration.firms.mazda.china_profit_share: missing",
+    ),
     (["seed=abc"], "seed:"),
     (["scenario.us_tariff_level=high"], "scenario.us_tariff_level:"),
     (["~calibration.entries.trade_us"], "calibration.entries.trade_us: missing"),
     (["scenario.foo=1"], "scenario.foo:"),
-    (["rounds=0"], "rounds: must be >= 1"),
+    (["rounds=0"], "rounds: must be a whole number of rounds >= 1"),
     (["engine=gpu"], "engine: unknown engine 'gpu'"),
     (["scenario.us_policy=bully"], "scenario.us_policy: unknown policy 'bully'"),
     (
@@ -72,8 +75,11 @@ def test_library_errors_name_the_key(article):
     ):
         calibration_from_dict(raw)
     raw = article.to_dict()
-    del raw["firms"]["honda"]
-    with pytest.raises(ConfigError, match=r"^calibration.firms.honda: missing"):
+    del raw["firms"]["honda"]["profit"]
+    with pytest.raises(ConfigError, match=r"^calibration.firms.honda.profit: missing"):
+        calibration_from_dict(raw)
+    raw["firms"] = {}
+    with pytest.raises(ConfigError, match=r"^calibration.firms: missing or empty"):
         calibration_from_dict(raw)
     sc = load_scenario("baseline")
     with pytest.raises(ConfigError, match=r"^us_tarif: not a parameter"):

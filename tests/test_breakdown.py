@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.breakdown import CHINA, NONE, US, BreakdownRule, detect_breakdown
-from sim.errors import ConfigError
+from sim.core.breakdown import CHINA, NONE, US, BreakdownRule, detect_breakdown
+from sim.core.errors import ConfigError
 
 RULE = BreakdownRule(band_low=0.25, band_high=0.75, sustain_rounds=4, collapse_trust=0.1)
 CALM = np.full(20, 0.6)
@@ -64,8 +64,8 @@ def test_bad_rule_is_a_one_line_error(kwargs):
 
 def test_breakdown_is_not_read_off_parameters(article, scenarios):
     """Same parameters, different seeds: the outcome follows what the agents did."""
-    from sim.batch import run_batch
-    from sim.params import build_params
+    from sim.core.params import build_params
+    from sim.engine.batch import run_batch
 
     res = run_batch(
         build_params(article, scenarios["us_escalation"], 40, 60), np.arange(60), record_rounds=True

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibration import ARTICLE_MARKERS, ENTRY_KINDS, FIRM_KINDS, load_calibration
+from sim.catalog import load_calibration
+from sim.core.calibration import ARTICLE_MARKERS
+from sim.core.registry import CALIBRATION_ENTRIES as ENTRY_KINDS
+from sim.core.registry import FIRM_ENTRIES as FIRM_KINDS
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

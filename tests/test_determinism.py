@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from sim.batch import run_batch
-from sim.model import BalancingModel
-from sim.params import build_params
+from sim.core.params import build_params
+from sim.engine.batch import run_batch
+from sim.engine.model import BalancingModel
 
 
 def _run(scenario, calibration, seed, rounds=40):

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.batch import run_batch
-from sim.model import BalancingModel
-from sim.params import build_params
-from sim.scenario import Scenario, scenario_names
+from sim.catalog import scenario_names
+from sim.core.params import build_params
+from sim.core.scenario import Scenario
+from sim.engine.batch import run_batch
+from sim.engine.model import BalancingModel
 
 SEEDS = list(range(20))
 

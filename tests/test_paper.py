@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from experiments import paper
-from sim.errors import ConfigError
+from sim.core.errors import ConfigError
 
 FIGURES = sorted(p.stem for p in paper.PAPER_CONFIGS.glob("*.yaml"))
 

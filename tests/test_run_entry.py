@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 from hydra import compose, initialize_config_dir
 
-from sim.config_schema import register_configs
-from sim.model import BalancingModel
-from sim.paths import CONFIG_DIR
+from sim.catalog import CONF_DIR as CONFIG_DIR
+from sim.cli.schema import register_configs
+from sim.engine.model import BalancingModel
 
 REPO = Path(__file__).resolve().parents[1]
 register_configs()
@@ -23,7 +23,7 @@ def _compose(overrides):
 
 
 def test_compose_and_run_is_pure_and_engines_agree():
-    from sim.__main__ import run
+    from sim.cli.inputs import run
 
     cfg = _compose(["scenario=us_escalation", "seed=3", "rounds=30", "calibration=corrected"])
     a = run(cfg)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sim.model import BalancingModel
-from sim.records import ROUND_COLUMNS
+from sim.core.records import ROUND_COLUMNS
+from sim.engine.model import BalancingModel
 
 MONEY_COLUMNS = [c for c in ROUND_COLUMNS if c.endswith("_bn_q")]
 DECISIONS = [
@@ -49,8 +49,8 @@ def test_scaling_money_by_1000_changes_no_decision(article, scenarios):
 
 
 def test_scaling_money_changes_no_outcome_in_a_batch(article, scenarios):
-    from sim.batch import run_batch
-    from sim.params import build_params
+    from sim.core.params import build_params
+    from sim.engine.batch import run_batch
 
     sc = scenarios["us_escalation"]
     seeds = np.arange(200)

@@ -17,9 +17,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 from SALib.sample import latin, sobol
 
-from sim.__main__ import sweep_plan
-from sim.config_schema import register_configs
-from sim.design import (
+from sim.catalog import CONF_DIR as CONFIG_DIR
+from sim.cli.launch import sweep_plan
+from sim.cli.schema import register_configs
+from sim.core.errors import ConfigError
+from sim.sweep.design import (
     ParamRange,
     assumption_names,
     axis_from_spec,
@@ -29,9 +31,7 @@ from sim.design import (
     run_table,
     sobol_design,
 )
-from sim.errors import ConfigError
-from sim.paths import CONFIG_DIR
-from sim.sweep import merge_chunks, prepare_folder, run_chunk, run_sweep, write_chunk
+from sim.sweep.execute import merge_chunks, prepare_folder, run_chunk, run_sweep, write_chunk
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["+experiment=smoke"]  # 5 x 3 points x 4 seeds = 60 runs of 20 quarters, 4 chunks
@@ -98,7 +98,7 @@ def test_grid_axes_from_values_num_and_step(article):
         ({"param": "us_tarif_level", "values": [0.1]}, "did you mean 'us_tariff_level'"),
         ({"param": "us_tariff_level", "values": []}, "empty"),
         ({"param": "us_tariff_level", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "num": 0}, "empty range"),
+        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "num": 0}, "whole number >= 1"),
         ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
         ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
         ({"param": "us_tariff_level", "values": [0.1], "num": 3}, "either values or start/stop"),
@@ -163,7 +163,7 @@ def test_chunks_do_not_depend_on_chunking_and_match_the_engine(tmp_path):
     plan1 = sweep_plan(compose_cfg([*SMOKE, "sweep.chunks=1"]))
     pd.testing.assert_frame_equal(whole, run_chunk(plan1, 0), check_exact=True)
     assert plan1.config_hash == plan.config_hash  # the chunking is layout, not identity
-    from sim.runner import run_seeds
+    from sim.engine.runner import run_seeds
 
     row = whole[whole["point"] == 7]
     direct = run_seeds(
@@ -213,7 +213,7 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
         assert col in runs, col
     assert sorted(runs["escalation.us_security_pressure"].unique()) == [0.0, 0.6, 0.9]
     manifest = json.loads((smoke / "manifest.json").read_text())
-    from sim.storage import file_sha256
+    from sim.sweep.storage import file_sha256
 
     assert manifest["runs"] == 60 and len(manifest["chunks"]) == 4
     assert manifest["table"]["sha256"] == file_sha256(smoke / "runs.parquet")
@@ -356,7 +356,7 @@ def test_cli_bad_sweep_input_is_one_line_before_any_run(args, expected, tmp_path
     ],
 )
 def test_schema_catches_typos_in_the_sweep_section(overrides, match):
-    from sim.cli_errors import one_line_error
+    from sim.cli.errors import one_line_error
 
     with pytest.raises(Exception) as err:  # noqa: B017 - Hydra's composition error
         compose_cfg([*SMOKE, *overrides])

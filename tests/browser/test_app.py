@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 PLOTS = "main img"  # the matplotlib plots (as in conftest)
-COMPLIANCE, LEVERS = 0, 1  # plot order in sim.app.COMPONENTS (after the Run card)
+COMPLIANCE, LEVERS = 0, 1  # plot order in sim.viz.app.COMPONENTS (after the Run card)
 ERRORS = ".v-alert.error, .v-alert.error--text"
 MODEL_SLIDERS = (
     "US tariff",

@@ -14,8 +14,8 @@ from mesa.visualization.solara_viz import (
     split_model_params,
 )
 
-from sim import app
-from sim.model import BalancingModel
+from sim.engine.model import BalancingModel
+from sim.viz import app
 
 
 def reset_kwargs(model: app.AppModel, values: dict) -> dict:
@@ -73,9 +73,9 @@ def test_default_run_is_the_baseline_run():
 @pytest.mark.parametrize(
     ("seed", "message"),
     [
-        ("abc", "seed: must be a whole number >= 0, got 'abc'"),
-        ("-3", "seed: must be a whole number >= 0, got -3"),
-        ("", "seed: must be a whole number >= 0, got ''"),
+        ("abc", "seed: must be a whole number >= 0 and < 2**63, got 'abc'"),
+        ("-3", "seed: must be a whole number >= 0 and < 2**63, got -3"),
+        ("", "seed: must be a whole number >= 0 and < 2**63, got ''"),
     ],
 )
 def test_bad_seed_gives_a_model_with_the_message(seed, message):
@@ -88,7 +88,7 @@ def test_bad_seed_gives_a_model_with_the_message(seed, message):
 
 @pytest.mark.parametrize("end", ["low", "high"])
 def test_extreme_slider_values_run_to_the_end(end):
-    levels = {key: (lo if end == "low" else hi) for key, (_, lo, hi, _) in app.LEVELS.items()}
+    levels = {key: p.bounds[0 if end == "low" else 1] for key, p in app.LEVELS.items()}
     _, lo, hi, _ = app.TEMPERATURE
     model = app.AppModel(**levels, log10_temperature=lo if end == "low" else hi)
     assert model.problem is None

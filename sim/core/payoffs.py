@@ -2,7 +2,7 @@
 
 All money is **$bn per quarter**. Arrays broadcast: option axes (a menu of Japan's
 compliance levels, a state's menu of severities) come first, the world axis ``N`` last (or
-``N, F`` for firms). Parameters come from :class:`sim.params.Params`, shape ``(N,)``.
+``N, F`` for firms). Parameters come from :class:`sim.core.params.Params`, shape ``(N,)``.
 
 Instruments are *schedules* announced before Japan moves (round steps 1-2): the US tariff
 rises with Japan's shortfall from the US demand, China's restriction and access cut rise
@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.params import Params
+from sim.core.params import Params
 
 
 class UsStance(NamedTuple):

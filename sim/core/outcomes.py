@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.breakdown import CHANNEL_NAMES, SIDE_NAMES
+from sim.core.breakdown import CHANNEL_NAMES, SIDE_NAMES
 
 _SUMS = {
     "cum_jp_welfare_bn": "jp_welfare_bn_q",

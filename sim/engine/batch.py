@@ -1,9 +1,10 @@
 """Batch engine: N worlds in lockstep, calling the same rules the Mesa agents call.
 
+Each round is :func:`sim.core.round.play_round`, the function the Mesa model calls too.
 World k of a batch, seeded s, sees exactly the draws the Mesa model seeded s sees
-(:mod:`sim.draws`), and every rule is elementwise over worlds, so a world's trajectory
+(:mod:`sim.core.draws`), and every rule is elementwise over worlds, so a world's trajectory
 does not depend on the batch it runs in. ``tests/test_equivalence.py`` checks this
-against :class:`sim.model.BalancingModel`.
+against :class:`sim.engine.model.BalancingModel`.
 
 Worlds are processed in blocks (``block_size``) so that the working arrays stay in the CPU
 cache; blocks are independent, so the result does not depend on the block size.
@@ -17,20 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim import dynamics, policies
-from sim.breakdown import BreakdownRule, initial_breakdown_state, update_breakdown
-from sim.draws import (
-    U_CN,
-    U_COMPLIANCE,
-    U_DIVERSIFICATION,
-    U_INERTIA,
-    U_US,
-    trade_shock,
-    unique_seed_draws,
-)
-from sim.outcomes import OutcomeAccumulator
-from sim.params import Params
-from sim.records import round_record
+from sim.core.breakdown import BreakdownRule
+from sim.core.draws import unique_seed_draws
+from sim.core.outcomes import OutcomeAccumulator
+from sim.core.params import Params
+from sim.core.round import initial_round_state, play_round
 
 #: Worlds per block: about 2 MB of firm-by-option arrays, which stay in cache.
 DEFAULT_BLOCK_SIZE = 8192
@@ -61,45 +53,14 @@ def _run_block(
     record_rounds: bool,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
     """Run one block of worlds; ``uniforms[t, :, inverse]`` are world draws for round t."""
-    state = dynamics.initial_world(p)
-    detector = initial_breakdown_state(p.n_worlds)
-    last_cn = policies.china_reactive_stance(0, state.view(), p)
+    state = initial_round_state(p)
     acc = OutcomeAccumulator(p.firm_names, p.n_worlds)
     records: dict[str, list[np.ndarray]] = {}
     for t in range(p.rounds):
-        u = uniforms[t][:, inverse]
-        shock = trade_shock(normals[t][inverse], p.shock_sd)
-        view = state.view()
-        us = policies.us_stance(t, view, p, u[U_US], shock, last_cn)
-        cn = policies.china_stance(t, view, p, u[U_CN], shock, us)
-        menu = policies.menu_instruments(us, cn, p)
-        profit_menu = policies.firm_profit_menu(view, p, menu, shock)
-        effort = policies.lobbying_effort(profit_menu, p)
-        choice = policies.japan_decision(
-            t,
-            view,
-            p,
-            us,
-            cn,
-            menu,
-            profit_menu,
-            effort,
-            shock,
-            u[U_INERTIA],
-            u[U_COMPLIANCE],
-            u[U_DIVERSIFICATION],
-        )
-        weights = policies.lobbying_weights(effort, p)
-        outcome = dynamics.realize_round(state, choice, us, cn, effort, weights, shock, p)
-        state = dynamics.advance_world(state, choice, us, cn, outcome, effort, p)
-        detector = update_breakdown(
-            detector, t, choice.compliance, state.trust_us, state.trust_cn, rule
-        )
-        last_cn = cn
-        rec = round_record(us, cn, choice, outcome, state, detector, rule, p)
-        acc.add(rec)
+        state, played = play_round(state, t, uniforms[t][:, inverse], normals[t][inverse], p, rule)
+        acc.add(played.record)
         if record_rounds:
-            for k, v in rec.items():
+            for k, v in played.record.items():
                 records.setdefault(k, []).append(np.array(v))
     stacked = {k: np.stack(v) for k, v in records.items()} if record_rounds else None
     return acc.table(), stacked

@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.paths import REPO_ROOT
+
+#: The folder above the package: a git checkout when running from source.
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -76,14 +78,14 @@ def code_version() -> str:
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=REPO_ROOT,
+            cwd=_SOURCE_ROOT,
             capture_output=True,
             text=True,
             timeout=5,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
+            cwd=_SOURCE_ROOT,
             capture_output=True,
             text=True,
             timeout=5,

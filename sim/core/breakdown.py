@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.errors import ConfigError
+from sim.core.errors import ConfigError
 
 NONE, US, CHINA = 0, 1, 2
 SIDE_NAMES = {NONE: "balanced", US: "us", CHINA: "china"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.errors import ConfigError
+from sim.core.errors import ConfigError
 
 
 def one_line_error(exc: BaseException) -> str | None:

@@ -17,37 +17,36 @@ from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.calibration import load_calibration
-from sim.errors import ConfigError
-from sim.model import BalancingModel
-from sim.paths import CONFIG_DIR
-from sim.scenario import Scenario, load_scenario, scenario_names
+from sim.catalog import calibration_names, load_calibration, load_scenario, scenario_names
+from sim.core.constraints import check_seed
+from sim.core.errors import ConfigError
+from sim.core.registry import SCENARIO_PARAMETERS, Parameter
+from sim.core.scenario import Scenario
+from sim.engine.model import BalancingModel
 
 ROUNDS = 40  # quarters: ten years
 PLAY_INTERVAL_MS = 250
 FIGSIZE = (5, 3.4)  # inches at 90 dpi: fits one SolaraViz grid cell at 1400 px
 POSTURES = {0: "balancing", 1: "tilting US", 2: "tilting China"}
 SIDES = {"us": "toward the US", "china": "toward China"}
-CALIBRATIONS = sorted(p.stem for p in (CONFIG_DIR / "calibration").glob("*.yaml"))
 
-#: Level sliders: model keyword -> (label, min, max, step); units are in the Run card's notes.
-LEVELS: dict[str, tuple[str, float, float, float]] = {
-    "us_tariff_level": ("US tariff", 0.0, 1.0, 0.01),
-    "us_security_pressure": ("US security pressure", 0.0, 1.0, 0.01),
-    "cn_coercion": ("China's coercion", 0.0, 1.0, 0.01),
-    "lobbying_strength": ("Firm lobbying", 0.0, 3.0, 0.05),
-    "fiscal_stress": ("Fiscal stress", 0.0, 3.0, 0.05),
+#: Level sliders: model keyword -> its declaration (label, range, unit, step) in the registry.
+LEVELS: dict[str, Parameter] = {
+    name: p for name, p in SCENARIO_PARAMETERS.items() if "." not in name and not p.log
 }
-#: Japan's logit temperature spans four decades (0.001-10), so its slider moves along log10.
-TEMPERATURE = ("Japan's temperature (log10)", -3.0, 1.0, 0.05)
+#: Japan's logit temperature spans four decades, so its slider moves along log10.
+_TEMPERATURE = SCENARIO_PARAMETERS["japan_temperature"]
+TEMPERATURE = (
+    f"{_TEMPERATURE.label} (log10)",
+    math.log10(_TEMPERATURE.bounds[0]),
+    math.log10(_TEMPERATURE.bounds[1]),
+    _TEMPERATURE.step,
+)
 LEVELS_HELP = (
-    "US tariff: ad-valorem share at zero compliance. US security pressure: export-control "
-    "compliance the US demands (0-1). China's coercion: restriction per unit of compliance "
-    "above its red line (0-1). Firm lobbying: 0 silent, 1 as calibrated, up to 3. Fiscal "
-    "stress: 0 as calibrated, 1 recession-level, up to 3. Japan's temperature: logit noise of "
-    "its choice, slider in log10 (-3 = 0.001 near best response, 1 = 10 near random). "
-    "Compliance is Japan's alignment with US export controls (0-1); payoffs and profits are in "
-    "$bn per quarter; one round is one quarter."
+    " ".join(f"{p.label}: {p.description} ({p.unit})." for p in LEVELS.values())
+    + f" {_TEMPERATURE.label}: logit noise of its choice, slider in log10 (low = near best "
+    "response, high = near random). Compliance is Japan's alignment with US export controls "
+    "(0-1); payoffs and profits are in $bn per quarter; one round is one quarter."
 )
 
 
@@ -57,14 +56,13 @@ def temperature(log10: float) -> float:
 
 
 def parse_seed(text: str | int) -> int:
-    """The seed typed in the page (a string once edited) as a whole number >= 0."""
+    """The seed typed in the page (a string once edited) as a whole number in 0..2**63-1."""
+    raw = str(text).strip()
     try:
-        seed = int(str(text).strip())
+        value: object = int(raw) if len(raw) <= 40 else raw
     except ValueError:
-        raise ConfigError("seed", f"must be a whole number >= 0, got {text!r}") from None
-    if seed < 0:
-        raise ConfigError("seed", f"must be a whole number >= 0, got {seed}")
-    return seed
+        value = raw
+    return check_seed("seed", value)
 
 
 def scenario_levels(scenario: str, calibration: str) -> dict[str, float]:
@@ -171,7 +169,7 @@ def status_line(model: AppModel) -> str:
 
 def levels_line(model: AppModel) -> str:
     """The levels the run uses, as the sliders were at the last Reset."""
-    parts = [f"{LEVELS[k][0]} {v:.2f}" for k, v in model.levels.items() if k in LEVELS]
+    parts = [f"{LEVELS[k].label} {v:.2f}" for k, v in model.levels.items() if k in LEVELS]
     parts.append(f"Japan's temperature {temperature(model.levels['log10_temperature']):g}")
     return "Levels: " + " · ".join(parts)
 
@@ -353,10 +351,11 @@ def model_params(controls: dict[str, solara.Reactive]) -> dict:
     """SolaraViz's controls, each bound to one of the page's reactive variables (see Page)."""
     params = {
         "scenario_name": {"type": "Select", "values": scenario_names(), "label": "Scenario"},
-        "calibration": {"type": "Select", "values": CALIBRATIONS, "label": "Calibration"},
+        "calibration": {"type": "Select", "values": calibration_names(), "label": "Calibration"},
         "seed": {"type": "InputText", "label": "Seed (whole number >= 0)"},
     }
-    for key, (label, lo, hi, step) in {**LEVELS, "log10_temperature": TEMPERATURE}.items():
+    sliders = {k: (p.label, *p.bounds, p.step) for k, p in LEVELS.items()}
+    for key, (label, lo, hi, step) in {**sliders, "log10_temperature": TEMPERATURE}.items():
         params[key] = Slider(label, controls[key], lo, hi, step, dtype=float)
     for key in ("scenario_name", "calibration", "seed"):
         params[key]["value"] = controls[key]

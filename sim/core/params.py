@@ -1,7 +1,7 @@
 """Model parameters as arrays over worlds: derived once from a calibration and a scenario.
 
-``build_params`` turns a validated :class:`~sim.calibration.Calibration` and
-:class:`~sim.scenario.Scenario` into a :class:`Params` of numpy arrays with a leading world
+``build_params`` turns a validated :class:`~sim.core.calibration.Calibration` and
+:class:`~sim.core.scenario.Scenario` into a :class:`Params` of numpy arrays with a leading world
 dimension (N), optionally with per-world overrides (a sweep's varied parameters). Money is
 converted to **$bn per quarter**. Per-round drivers (escalation ramps, embargo windows,
 scripted paths) become ``(rounds, N)`` schedules. The Mesa model uses N = 1.
@@ -14,9 +14,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.calibration import ENTRY_KINDS, FIRM_KINDS, Calibration, _check_value
-from sim.errors import ConfigError
-from sim.scenario import Scenario, validate_scenario
+from sim.core.calibration import Calibration
+from sim.core.constraints import Constraint, Integer
+from sim.core.errors import ConfigError
+from sim.core.registry import CALIBRATION_ENTRIES, FIRM_ENTRIES, MAX_ROUND, SCENARIO_PARAMETERS
+from sim.core.scenario import Scenario, get_level, validate_scenario
 
 POLICY_CODES = {"reactive": 0, "scripted": 1, "adaptive": 2}
 
@@ -27,19 +29,8 @@ DIVERSIFICATION_MENU = np.array([0.0, 0.25, 0.5, 1.0])
 #: Multipliers an adaptive US or China applies to its reactive severity.
 STATE_MENU = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
 
-#: Scenario fields that a sweep may vary per world, with their allowed ranges.
-SCENARIO_AXES: dict[str, tuple[float, float]] = {
-    "us_tariff_level": (0.0, 1.0),
-    "us_security_pressure": (0.0, 1.0),
-    "cn_coercion": (0.0, 1.0),
-    "lobbying_strength": (0.0, 3.0),
-    "fiscal_stress": (0.0, 3.0),
-    "japan_temperature": (1e-3, 10.0),
-    "escalation.us_tariff_level": (0.0, 1.0),
-    "escalation.us_security_pressure": (0.0, 1.0),
-    "embargo.restriction": (0.0, 1.0),
-    "embargo.red_line": (0.0, 1.0),
-}
+#: The horizon of a run, in quarters.
+ROUNDS = Integer(1, 100 * MAX_ROUND, what="a whole number of rounds")
 
 
 @dataclass
@@ -166,11 +157,23 @@ _WORLDS_LAST = frozenset(
 
 
 def _path_schedule(path: list[float] | None, rounds: int, n: int) -> np.ndarray:
+    """A scripted path as a ``(rounds, n)`` schedule; its last value holds to the horizon."""
     if path is None:
         return np.full((rounds, n), np.nan)
     values = np.asarray(path, dtype=float)
     idx = np.minimum(np.arange(rounds), len(values) - 1)
     return np.repeat(values[idx][:, None], n, axis=1)
+
+
+def varied_names(calibration: Calibration) -> list[str]:
+    """Every numeric name that may be varied per world with this calibration."""
+    firm = [f"firms.{f}.{e}" for f in calibration.firm_names for e in FIRM_ENTRIES]
+    return [*SCENARIO_PARAMETERS, *CALIBRATION_ENTRIES, *firm]
+
+
+def _check_array(key: str, constraint: Constraint, arr: np.ndarray, integer: bool) -> None:
+    for v in np.unique(arr):
+        constraint.check(key, int(v) if integer and float(v).is_integer() else float(v))
 
 
 def _validated_overrides(
@@ -179,28 +182,117 @@ def _validated_overrides(
     out: dict[str, np.ndarray] = {}
     for key, value in overrides.items():
         arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
-        if key in SCENARIO_AXES:
-            lo, hi = SCENARIO_AXES[key]
-            bad = ~((arr >= lo) & (arr <= hi))
-            if bad.any():
-                raise ConfigError(key, f"must be in [{lo:g}, {hi:g}], got {float(arr[bad][0])!r}")
-        elif key in ENTRY_KINDS:
-            for v in np.unique(arr):
-                _check_value(key, ENTRY_KINDS[key], float(v))
+        if key in SCENARIO_PARAMETERS:
+            param = SCENARIO_PARAMETERS[key]
+            _check_array(key, param.constraint, arr, param.integer)
+        elif key in CALIBRATION_ENTRIES:
+            _check_array(key, CALIBRATION_ENTRIES[key].constraint, arr, False)
         elif key.startswith("firms.") and key.count(".") == 2:
             _, firm, entry = key.split(".")
             if firm not in cal.firms:
                 raise ConfigError(key, f"unknown firm (calibrated: {', '.join(cal.firm_names)})")
-            if entry not in FIRM_KINDS:
+            if entry not in FIRM_ENTRIES:
                 raise ConfigError(key, "unknown firm profile entry")
-            for v in np.unique(arr):
-                _check_value(key, FIRM_KINDS[entry], float(v))
+            _check_array(key, FIRM_ENTRIES[entry].constraint, arr, False)
         else:
             raise ConfigError(
                 key, "not a parameter that can be varied (a scenario level or calibration entry)"
             )
         out[key] = arr
     return out
+
+
+class _Inputs:
+    """Per-world values of calibration entries, scenario levels and firm entries."""
+
+    def __init__(
+        self, cal: Calibration, scenario: Scenario, ov: Mapping[str, np.ndarray], n: int
+    ) -> None:
+        self.c, self.s, self.ov, self.n = cal, scenario, ov, n
+
+    def cal(self, key: str) -> np.ndarray:
+        """Calibration entry ``key`` for every world (its override, else its value)."""
+        return self.ov[key] if key in self.ov else np.full(self.n, self.c.value(key))
+
+    def scen(self, key: str) -> np.ndarray:
+        """Scenario level ``key`` (dotted) for every world."""
+        if key in self.ov:
+            return self.ov[key]
+        return np.full(self.n, float(get_level(self.s, key)))
+
+    def firm(self, key: str) -> np.ndarray:
+        """Firm entry ``key`` for every firm and world, shape ``(F, N)``."""
+        cols = []
+        for f in self.c.firm_names:
+            k = f"firms.{f}.{key}"
+            cols.append(self.ov[k] if k in self.ov else np.full(self.n, self.c.firm_value(f, key)))
+        return np.stack(cols, axis=0)
+
+
+def _fiscal_multiplier(x: _Inputs) -> np.ndarray:
+    """F = 1 + fiscal_weight x debt ratio + growth_weight x growth shortfall (ODD 7.1)."""
+    stress = x.scen("fiscal_stress")
+    debt_ratio = (
+        x.cal("government_debt")
+        / x.cal("gdp_nominal")
+        * (1.0 + x.cal("stress_debt_increase") * stress)
+    )
+    growth = x.cal("gdp_growth") - x.cal("stress_growth_drop") * stress
+    return (
+        1.0
+        + x.cal("fiscal_weight") * debt_ratio
+        + x.cal("growth_weight") * np.maximum(0.0, x.cal("growth_reference") - growth)
+    )
+
+
+def _us_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tariff level and security pressure per round ``(R, N)``, with any escalation ramp."""
+    t = np.arange(rounds, dtype=float)[:, None]
+    tariff0 = x.scen("us_tariff_level")[None, :]
+    pressure0 = x.scen("us_security_pressure")[None, :]
+    if x.s.escalation is None:
+        return np.repeat(tariff0, rounds, axis=0), np.repeat(pressure0, rounds, axis=0)
+    start = x.scen("escalation.start_round")[None, :]
+    ramp = np.clip((t - start + 1) / x.scen("escalation.ramp_rounds")[None, :], 0.0, 1.0)
+    tariff1 = x.scen("escalation.us_tariff_level")[None, :]
+    pressure1 = x.scen("escalation.us_security_pressure")[None, :]
+    return tariff0 + ramp * (tariff1 - tariff0), pressure0 + ramp * (pressure1 - pressure0)
+
+
+def _china_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coercion, embargo restriction and red line per round ``(R, N)``."""
+    n = x.n
+    coercion = np.repeat(x.scen("cn_coercion")[None, :], rounds, axis=0)
+    red_line = np.repeat(x.cal("china_red_line")[None, :], rounds, axis=0)
+    embargo = np.zeros((rounds, n))
+    if x.s.embargo is not None:
+        t = np.arange(rounds, dtype=float)[:, None]
+        start = x.scen("embargo.start_round")[None, :]
+        window = ((t >= start) & (t < start + x.scen("embargo.rounds")[None, :])).astype(float)
+        embargo = window * x.scen("embargo.restriction")[None, :]
+        red_line = np.where(window > 0, x.scen("embargo.red_line")[None, :], red_line)
+    return coercion, embargo, red_line
+
+
+def _temperature(x: _Inputs) -> np.ndarray:
+    if "japan_temperature" in x.ov:
+        return x.ov["japan_temperature"]
+    if x.s.japan_temperature is not None:
+        return np.full(x.n, float(x.s.japan_temperature))
+    return x.cal("temperature")
+
+
+def _check_inputs(
+    calibration: Calibration, scenario: Scenario, rounds: int, ov: Mapping[str, np.ndarray]
+) -> None:
+    for key in ov:
+        part = key.split(".")[0]
+        if part in ("escalation", "embargo") and getattr(scenario, part) is None:
+            raise ConfigError(key, f"scenario {scenario.name!r} has no {part} to vary")
+    floor = ov.get("dependence_floor", calibration.value("dependence_floor"))
+    dep = ov.get("rare_earth_dependence", calibration.value("rare_earth_dependence"))
+    if np.any(np.asarray(floor) > np.asarray(dep)):
+        raise ConfigError("rare_earth_dependence", "below dependence_floor in some worlds")
 
 
 def build_params(
@@ -211,89 +303,24 @@ def build_params(
     overrides: Mapping[str, np.ndarray | float] | None = None,
 ) -> Params:
     """Derive :class:`Params` for ``n_worlds`` worlds of one scenario, with per-world overrides."""
-    if isinstance(rounds, bool) or not isinstance(rounds, int | np.integer) or rounds < 1:
-        raise ConfigError("rounds", f"must be a whole number >= 1, got {rounds!r}")
+    rounds = ROUNDS.check("rounds", rounds)
     validate_scenario(scenario, calibration.firm_names)
     n = int(n_worlds)
     ov = _validated_overrides(overrides or {}, calibration, n)
-    for key in ov:
-        part = key.split(".")[0]
-        if part in ("escalation", "embargo") and getattr(scenario, part) is None:
-            raise ConfigError(key, f"scenario {scenario.name!r} has no {part} to vary")
-
-    def cal(key: str) -> np.ndarray:
-        if key in ov:
-            return ov[key]
-        return np.full(n, calibration.value(key))
-
-    def scen(key: str, default: float) -> np.ndarray:
-        return ov[key] if key in ov else np.full(n, float(default))
-
-    firms = calibration.firm_names
-
-    def firm(key: str) -> np.ndarray:
-        cols = []
-        for f in firms:
-            k = f"firms.{f}.{key}"
-            cols.append(ov[k] if k in ov else np.full(n, calibration.firm_value(f, key)))
-        return np.stack(cols, axis=0)
-
-    if (cal("dependence_floor") > cal("rare_earth_dependence")).any():
-        raise ConfigError("rare_earth_dependence", "below dependence_floor in some worlds")
-
+    _check_inputs(calibration, scenario, rounds, ov)
+    x = _Inputs(calibration, scenario, ov, n)
+    cal, firm = x.cal, x.firm
     q = 0.25  # annual -> quarterly
     trade_cn = cal("trade_cn") * q
     balance = cal("trade_balance_cn") * q
     trade_us = cal("trade_us") * q
     exports_us = cal("exports_us") * q
     gains = cal("gains_from_trade")
-
-    stress = scen("fiscal_stress", scenario.fiscal_stress)
-    debt_ratio = (
-        cal("government_debt") / cal("gdp_nominal") * (1.0 + cal("stress_debt_increase") * stress)
-    )
-    growth = cal("gdp_growth") - cal("stress_growth_drop") * stress
-    fiscal_multiplier = (
-        1.0
-        + cal("fiscal_weight") * debt_ratio
-        + cal("growth_weight") * np.maximum(0.0, cal("growth_reference") - growth)
-    )
-    temperature = (
-        ov["japan_temperature"]
-        if "japan_temperature" in ov
-        else (
-            np.full(n, scenario.japan_temperature)
-            if scenario.japan_temperature is not None
-            else cal("temperature")
-        )
-    )
-    lobbying = scen("lobbying_strength", scenario.lobbying_strength)
     firm_lobbying = np.stack(
-        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in firms], axis=0
+        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in calibration.firm_names]
     )
-
-    # --- schedules (R, N)
-    t = np.arange(rounds, dtype=float)[:, None]
-    tariff0 = scen("us_tariff_level", scenario.us_tariff_level)[None, :]
-    pressure0 = scen("us_security_pressure", scenario.us_security_pressure)[None, :]
-    if scenario.escalation is not None:
-        e = scenario.escalation
-        ramp = np.clip((t - e.start_round + 1) / e.ramp_rounds, 0.0, 1.0)
-        tariff1 = scen("escalation.us_tariff_level", e.us_tariff_level)[None, :]
-        pressure1 = scen("escalation.us_security_pressure", e.us_security_pressure)[None, :]
-        tariff_level = tariff0 + ramp * (tariff1 - tariff0)
-        security_pressure = pressure0 + ramp * (pressure1 - pressure0)
-    else:
-        tariff_level = np.repeat(tariff0, rounds, axis=0)
-        security_pressure = np.repeat(pressure0, rounds, axis=0)
-    coercion = np.repeat(scen("cn_coercion", scenario.cn_coercion)[None, :], rounds, axis=0)
-    red_line = np.repeat(cal("china_red_line")[None, :], rounds, axis=0)
-    embargo_restriction = np.zeros((rounds, n))
-    if scenario.embargo is not None:
-        b = scenario.embargo
-        window = ((t >= b.start_round) & (t < b.start_round + b.rounds)).astype(float)
-        embargo_restriction = window * scen("embargo.restriction", b.restriction)[None, :]
-        red_line = np.where(window > 0, scen("embargo.red_line", b.red_line)[None, :], red_line)
+    tariff_level, security_pressure = _us_schedules(x, rounds)
+    coercion, embargo_restriction, red_line = _china_schedules(x, rounds)
 
     def code(name: str) -> np.ndarray:
         return np.full(n, POLICY_CODES[name], dtype=np.int8)
@@ -301,7 +328,7 @@ def build_params(
     return Params(
         n_worlds=n,
         rounds=int(rounds),
-        firm_names=firms,
+        firm_names=calibration.firm_names,
         jp_exports_cn=(trade_cn + balance) / 2.0,
         jp_imports_cn=(trade_cn - balance) / 2.0,
         trade_cn=trade_cn,
@@ -330,14 +357,14 @@ def build_params(
         planning_horizon=cal("planning_horizon"),
         belief_rate=cal("belief_rate"),
         belief0=cal("initial_restriction_belief"),
-        fiscal_multiplier=fiscal_multiplier,
+        fiscal_multiplier=_fiscal_multiplier(x),
         red_line_base=cal("china_red_line"),
         trust_us0=cal("trust_us_initial"),
         trust_cn0=cal("trust_cn_initial"),
         trust_rate=cal("trust_rate"),
         trust_sensitivity=cal("trust_sensitivity"),
         trust_severity=cal("trust_severity"),
-        temperature=np.asarray(temperature, dtype=float),
+        temperature=np.asarray(_temperature(x), dtype=float),
         inertia=cal("inertia"),
         state_temperature=cal("state_temperature"),
         shock_sd=cal("trade_shock_sd"),
@@ -345,7 +372,7 @@ def build_params(
         stake_half=cal("stake_half"),
         lobbying_cost=cal("lobbying_cost"),
         relocation_rate=cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
-        lobbying_strength=lobbying[None, :] * firm_lobbying,
+        lobbying_strength=x.scen("lobbying_strength")[None, :] * firm_lobbying,
         china_share0=firm("china_profit_share"),
         us_tariff_exposure=firm("us_tariff_exposure"),
         rare_earth_intensity=firm("rare_earth_intensity"),

@@ -12,15 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.batch import run_batch
-from sim.breakdown import BreakdownRule
-from sim.calibration import Calibration, load_calibration
-from sim.errors import ConfigError
-from sim.model import BalancingModel
-from sim.params import build_params
-from sim.scenario import Scenario, load_scenario
+from sim.catalog import load_calibration, load_scenario
+from sim.core.breakdown import BreakdownRule
+from sim.core.calibration import Calibration
+from sim.core.constraints import Options
+from sim.core.params import build_params
+from sim.core.scenario import Scenario
+from sim.engine.batch import run_batch
+from sim.engine.model import BalancingModel
 
+#: The engines a run or a sweep may use (the same numbers from each).
 ENGINES = ("mesa", "batch")
+ENGINE = Options(ENGINES, what="engine")
 
 
 @dataclass
@@ -33,8 +36,7 @@ class RunResult:
 
 
 def _check_engine(engine: str) -> None:
-    if engine not in ENGINES:
-        raise ConfigError("engine", f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    ENGINE.check("engine", engine)
 
 
 def run_single(

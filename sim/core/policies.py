@@ -3,7 +3,7 @@
 Bounded rationality is a logit (quantal-response) choice: the probability of option k is
 proportional to ``exp(U_k / (scale * temperature))``, where ``scale`` is a money figure of
 the same world (so multiplying all money by a constant changes no probability). Choices
-are drawn by inverse CDF from uniforms supplied by the caller (:mod:`sim.draws`).
+are drawn by inverse CDF from uniforms supplied by the caller (:mod:`sim.core.draws`).
 
 Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 adaptive.
 """
@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import payoffs
-from sim.params import COMPLIANCE_MENU, DIVERSIFICATION_MENU, STATE_MENU, Params
-from sim.payoffs import ChinaStance, UsStance
+from sim.core import payoffs
+from sim.core.params import COMPLIANCE_MENU, DIVERSIFICATION_MENU, STATE_MENU, Params
+from sim.core.payoffs import ChinaStance, UsStance
 
 REACTIVE, SCRIPTED, ADAPTIVE = 0, 1, 2
 _C = COMPLIANCE_MENU[:, None]  # (5, 1): option axis first, worlds last
@@ -254,6 +254,14 @@ def japan_compliance_probabilities(
     )
 
 
+class JapanDraws(NamedTuple):
+    """The uniforms Japan's choice uses this round, shapes ``(N,)``."""
+
+    inertia: np.ndarray
+    compliance: np.ndarray
+    diversification: np.ndarray
+
+
 class JapanChoice(NamedTuple):
     """Japan's choice in one round, shapes ``(N,)``."""
 
@@ -272,16 +280,14 @@ def japan_decision(
     profit_menu: np.ndarray,
     effort: np.ndarray,
     shock: np.ndarray,
-    u_inertia: np.ndarray,
-    u_compliance: np.ndarray,
-    u_diversification: np.ndarray,
+    draws: JapanDraws,
 ) -> JapanChoice:
     """Japan's compliance and diversification for round ``t`` under each world's policy."""
     weights = lobbying_weights(effort, p)
     objective = compliance_objective(view, p, us.demand, menu, shock, weights, profit_menu)
     prob = logit_probabilities(objective, p.money_scale, p.temperature)
-    adaptive = COMPLIANCE_MENU[sample_index(prob, u_compliance)]
-    kept = u_inertia < p.inertia
+    adaptive = COMPLIANCE_MENU[sample_index(prob, draws.compliance)]
+    kept = draws.inertia < p.inertia
     compliance = np.where(kept, view.compliance, adaptive)
     codes = p.japan_policy
     if (codes == SCRIPTED).any():
@@ -296,6 +302,8 @@ def japan_decision(
         )
     value = payoffs.diversification_value(_X, view.dependence, view.belief, p)
     div = DIVERSIFICATION_MENU[
-        sample_index(logit_probabilities(value, p.money_scale, p.temperature), u_diversification)
+        sample_index(
+            logit_probabilities(value, p.money_scale, p.temperature), draws.diversification
+        )
     ]
     return JapanChoice(compliance=compliance, diversification=div, kept=kept & (codes == ADAPTIVE))

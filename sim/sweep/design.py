@@ -1,7 +1,7 @@
 """Experiment designs: full-factorial grids, Latin hypercubes and Sobol samples (no Hydra).
 
 A :class:`Design` is a table of *points*, one row per parameter combination. Its numeric
-columns are parameter names exactly as :func:`sim.params.build_params` accepts them as
+columns are parameter names exactly as :func:`sim.core.params.build_params` accepts them as
 overrides (``us_tariff_level``, ``escalation.us_security_pressure``, ``alliance_value``,
 ``firms.toyota.china_profit_share``, ...); two categorical axes, ``scenario`` and
 ``calibration``, take names of files in ``configs/``. Latin-hypercube and Sobol samples come
@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration import ENTRY_KINDS, FIRM_KINDS, Calibration
-from sim.errors import ConfigError
-from sim.params import SCENARIO_AXES
+from sim.core.calibration import Calibration
+from sim.core.constraints import SEED_MAX, Integer, Real, check_seed
+from sim.core.errors import ConfigError
+from sim.core.params import varied_names as numeric_names
+from sim.core.registry import CALIBRATION_ENTRIES, SCENARIO_PARAMETERS
 
 #: Axes that take names (of configs/scenario/*.yaml and configs/calibration/*.yaml), not numbers.
 CATEGORICAL_AXES = ("scenario", "calibration")
@@ -95,8 +97,7 @@ class Design:
 
 def varied_names(calibration: Calibration) -> list[str]:
     """Every name a sweep may vary with this calibration (scenario axes, entries, firm entries)."""
-    firm = [f"firms.{f}.{e}" for f in calibration.firm_names for e in FIRM_KINDS]
-    return [*CATEGORICAL_AXES, *SCENARIO_AXES, *ENTRY_KINDS, *firm]
+    return [*CATEGORICAL_AXES, *numeric_names(calibration)]
 
 
 def check_param(key: str, param: Any, calibration: Calibration) -> str:
@@ -115,10 +116,21 @@ def check_param(key: str, param: Any, calibration: Calibration) -> str:
     return param
 
 
+_NUMBER = Real()
+_COUNT = Integer(1, None)
+_SAMPLES = Integer(2, 2**24, what="a whole number of samples")
+
+
 def _number(key: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
-        raise ConfigError(key, f"expected a finite number, got {v!r}")
-    return float(v)
+    return _NUMBER.check(key, v)
+
+
+def is_integer_param(param: str) -> bool:
+    """True for parameters that take whole numbers (quarters, rounds)."""
+    if param in SCENARIO_PARAMETERS:
+        return SCENARIO_PARAMETERS[param].integer
+    kind = CALIBRATION_ENTRIES.get(param)
+    return kind is not None and isinstance(kind.constraint, Integer)
 
 
 def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration) -> Axis:
@@ -157,11 +169,7 @@ def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration
         if stop < start:
             raise ConfigError(key, f"empty range: stop {stop:g} is below start {start:g}")
         if "num" in ranged:
-            num = ranged["num"]
-            if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-                raise ConfigError(
-                    f"{key}.num", f"empty range: num must be a whole number >= 1, got {num!r}"
-                )
+            num = _COUNT.check(f"{key}.num", ranged["num"])
             if num == 1 and stop != start:
                 raise ConfigError(f"{key}.num", "num 1 needs start == stop (use values: [x])")
             grid = np.linspace(start, stop, num)
@@ -196,6 +204,8 @@ def entry_range(param: str, calibration: Calibration) -> tuple[float, float] | N
     """The assumption range of a calibration entry or firm entry, None if it has none."""
     if param in calibration.entries:
         return calibration.entries[param].range
+    if param in SCENARIO_PARAMETERS:
+        return SCENARIO_PARAMETERS[param].bounds
     if param.startswith("firms.") and param.count(".") == 2:
         _, firm, entry = param.split(".")
         if firm in calibration.firms and entry in calibration.firms[firm]:
@@ -241,11 +251,9 @@ def param_ranges(
         low, high = _number(f"{key}.low", low), _number(f"{key}.high", high)
         if not low < high:
             raise ConfigError(key, f"empty range: low {low:g} must be below high {high:g}")
-        integer = ENTRY_KINDS.get(param) == "quarters"
+        integer = is_integer_param(param)
         if integer and math.floor(high) < math.ceil(low):
-            raise ConfigError(
-                key, f"empty range: no whole number of quarters in [{low:g}, {high:g}]"
-            )
+            raise ConfigError(key, f"empty range: no whole number in [{low:g}, {high:g}]")
         out.append(ParamRange(param, low, high, integer))
     if not out:
         raise ConfigError("sweep.parameters", "an lhs/sobol design needs at least one parameter")
@@ -265,7 +273,7 @@ def _sampled_points(sample: np.ndarray, ranges: Sequence[ParamRange]) -> pd.Data
     cols = {}
     for j, r in enumerate(ranges):
         v = np.asarray(sample[:, j], dtype=np.float64)
-        if r.integer:  # whole quarters, kept inside the bounds
+        if r.integer:  # whole numbers (quarters), kept inside the bounds
             v = np.clip(np.round(v), math.ceil(r.low), math.floor(r.high))
         cols[r.param] = v
     return pd.DataFrame(cols)
@@ -275,10 +283,7 @@ def lhs_design(ranges: Sequence[ParamRange], samples: int, seed: int = 0) -> Des
     """Latin-hypercube sample of ``samples`` points (``SALib.sample.latin``)."""
     from SALib.sample import latin
 
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise ConfigError(
-            "sweep.samples", f"an lhs design needs at least 2 samples, got {samples!r}"
-        )
+    samples = _SAMPLES.check("sweep.samples", samples)
     problem = salib_problem(ranges)
     sample = latin.sample(problem, samples, seed=seed)
     return Design(
@@ -297,12 +302,8 @@ def sobol_design(
     """Saltelli/Sobol sample with base size ``samples`` (a power of 2; ``SALib.sample.sobol``)."""
     from SALib.sample import sobol
 
-    if (
-        isinstance(samples, bool)
-        or not isinstance(samples, int)
-        or samples < 2
-        or samples & (samples - 1)
-    ):
+    samples = _SAMPLES.check("sweep.samples", samples)
+    if samples & (samples - 1):
         raise ConfigError(
             "sweep.samples", f"a sobol design needs a power of 2 >= 2, got {samples!r}"
         )
@@ -349,9 +350,10 @@ def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFra
     Every point is run with the same seeds ``base_seed .. base_seed + replicates - 1``
     (common random numbers), so differences between points are not sampling noise in the seeds.
     """
-    for key, v, lo in (("sweep.replicates", replicates, 1), ("sweep.base_seed", base_seed, 0)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ConfigError(key, f"must be a whole number >= {lo}, got {v!r}")
+    _COUNT.check("sweep.replicates", replicates)
+    check_seed("sweep.base_seed", base_seed)
+    if base_seed + replicates - 1 > SEED_MAX:
+        raise ConfigError("sweep.base_seed", f"base_seed + replicates - 1 must be <= {SEED_MAX}")
     n_points = len(design.points)
     point = np.repeat(np.arange(n_points, dtype=np.int64), replicates)
     replicate = np.tile(np.arange(replicates, dtype=np.int64), n_points)
@@ -369,8 +371,7 @@ def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFra
 
 def chunk_bounds(n_runs: int, n_chunks: int) -> list[tuple[int, int]]:
     """Contiguous ``[start, stop)`` run ranges: ``n_chunks`` of them (fewer if runs are fewer)."""
-    if isinstance(n_chunks, bool) or not isinstance(n_chunks, int) or n_chunks < 1:
-        raise ConfigError("sweep.chunks", f"must be a whole number >= 1, got {n_chunks!r}")
+    _COUNT.check("sweep.chunks", n_chunks)
     k = min(n_chunks, max(n_runs, 1))
     edges = np.linspace(0, n_runs, k + 1).round().astype(np.int64)
     return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]

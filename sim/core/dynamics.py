@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim import payoffs
-from sim.params import Params
-from sim.payoffs import ChinaStance, UsStance, WelfareTerms
-from sim.policies import JapanChoice, WorldView, lobbied_profit
+from sim.core import payoffs
+from sim.core.params import Params
+from sim.core.payoffs import ChinaStance, UsStance, WelfareTerms
+from sim.core.policies import JapanChoice, WorldView, lobbied_profit
 
 #: Japan's compliance before the first round: "differentiated execution" (article [10]).
 INITIAL_COMPLIANCE = 0.5

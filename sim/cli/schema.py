@@ -1,9 +1,11 @@
 """Hydra structured configs: the schema that turns typos and wrong types into errors early.
 
-The scenario and breakdown schemas are the library's own dataclasses; the calibration is a
-mapping validated by :func:`sim.calibration.calibration_from_dict` (one line per problem).
+The breakdown schema is the library's own dataclass; the calibration and the scenario are
+mappings validated by :func:`sim.core.calibration.calibration_from_dict` and
+:func:`sim.core.scenario.scenario_from_dict`, exactly as a named file is validated anywhere
+else (one line per problem).
 An experiment (``configs/experiment/*.yaml``) adds a ``sweep`` section (:class:`SweepConfig`);
-its domain checks (known parameters, non-empty ranges) are in :mod:`sim.design`.
+its domain checks (known parameters, non-empty ranges) are in :mod:`sim.sweep.design`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from sim.breakdown import BreakdownRule
-from sim.scenario import Scenario
+from sim.core.breakdown import BreakdownRule
 
 
 @dataclass
@@ -82,7 +83,8 @@ class RunConfig:
     engine: str = "mesa"
     output_dir: str = "results/runs"
     calibration: dict[str, Any] = field(default_factory=dict)
-    scenario: Scenario = field(default_factory=Scenario)
+    # Validated by sim.core.scenario.scenario_from_dict, as every scenario file is (one message).
+    scenario: dict[str, Any] = field(default_factory=dict)
     breakdown: BreakdownRule = field(default_factory=BreakdownRule)
     sweep: SweepConfig | None = None
 

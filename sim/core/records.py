@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import payoffs
-from sim.breakdown import BreakdownRule, BreakdownState, posture
-from sim.dynamics import RoundOutcome, WorldState
-from sim.params import Params
-from sim.payoffs import ChinaStance, UsStance
-from sim.policies import JapanChoice
+from sim.core import payoffs
+from sim.core.breakdown import BreakdownRule, BreakdownState, posture
+from sim.core.dynamics import RoundOutcome, WorldState
+from sim.core.params import Params
+from sim.core.payoffs import ChinaStance, UsStance
+from sim.core.policies import JapanChoice
 
 #: Column -> unit, in table order (firm columns follow, one set per firm).
 ROUND_COLUMNS: dict[str, str] = {

@@ -1,0 +1,173 @@
+"""Experiments from the command line: validate the whole sweep first, then let Hydra launch chunks.
+
+``python -m sim +experiment=<name>`` composes the config, plans and validates the whole
+design and prepares the sweep folder (so bad input fails in one line before any run starts),
+then lets Hydra launch one job per *missing* chunk (``sweep.chunk=i,j,...``) on the configured
+launcher, shows a progress bar fed by the chunk files, and merges the chunks into one table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.catalog import CONF_PACKAGE, search_path_override
+from sim.cli.inputs import resolve
+from sim.core.errors import ConfigError
+from sim.sweep.execute import Progress, merge_chunks, prepare_folder, run_sweep, write_chunk
+from sim.sweep.plan import SweepPlan, plan_sweep
+from sim.sweep.storage import code_version
+
+
+def sweep_plan(cfg: DictConfig) -> SweepPlan:
+    """The validated plan of the experiment in ``cfg`` (its ``sweep`` section + model config)."""
+    plain = resolve(cfg)
+    plain.pop("hydra", None)
+    base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine", "breakdown")}
+    return plan_sweep(plain["sweep"], base)
+
+
+def config_yaml(cfg: DictConfig) -> str:
+    """The resolved config as YAML, without Hydra's own node (what a sweep folder records)."""
+    plain = {k: v for k, v in resolve(cfg).items() if k != "hydra"}
+    plain["sweep"]["chunk"] = None
+    return OmegaConf.to_yaml(OmegaConf.create(plain))
+
+
+def summary_line(plan: SweepPlan, computed: list[int], seconds: float) -> str:
+    """What a finished sweep prints: size, chunks computed now, time (s) and rate (runs/s)."""
+    points, reps = len(plan.design.points), int(plan.runs["replicate"].max()) + 1
+    runs_now = sum(plan.chunks[i][1] - plan.chunks[i][0] for i in computed)
+    rate = f", {runs_now / seconds:,.0f} runs/s" if runs_now and seconds > 0 else ""
+    return (
+        f"{plan.name}: {plan.n_runs:,} runs ({points} points x {reps} seeds x {plan.rounds} "
+        f"rounds) in {len(plan.chunks)} chunks: {len(computed)} computed now, "
+        f"{len(plan.chunks) - len(computed)} already there ({seconds:.1f} s{rate})\n"
+        f"table: {plan.table_path}"
+    )
+
+
+def run_sweep_job(cfg: DictConfig) -> None:
+    """One Hydra job of a sweep: chunk ``sweep.chunk``, or (None) every missing chunk + merge."""
+    plan = sweep_plan(cfg)
+    if cfg.sweep.chunk is None:
+        t0 = time.perf_counter()
+        missing = plan.missing_chunks()
+        run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))
+        print(summary_line(plan, missing, time.perf_counter() - t0))
+        return
+    prepare_folder(plan, config_yaml(cfg))
+    write_chunk(plan, int(cfg.sweep.chunk))
+
+
+def hydra_quote(value: str) -> str:
+    """``value`` as a quoted Hydra override value (any path, apostrophes included)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+#: Command-line arguments that make this invocation an experiment (sweep).
+_SWEEP_ARG = re.compile(r"^[+~]*(experiment|sweep)[.=@]")
+#: Hydra flags after which we let Hydra do what it does (print config, help, ...).
+_PASS_FLAGS = ("-m", "--multirun")
+
+
+@dataclass
+class SweepLaunch:
+    """A validated sweep about to be launched from :func:`main`."""
+
+    plan: SweepPlan
+    args: list[str]
+    multirun: bool
+    progress: bool
+
+
+def prepare_launch(args: list[str]) -> SweepLaunch | None:
+    """Compose and validate an experiment before Hydra launches anything; None if not a sweep.
+
+    Every configuration error (unknown experiment or launcher, typo'd axis, empty range, a
+    folder holding another sweep) is raised here, before any run starts.
+    """
+    if any(a.startswith("-") and a not in _PASS_FLAGS for a in args):
+        return None  # --cfg, --help, --info, ...: Hydra's business
+    overrides = [a for a in args if a not in _PASS_FLAGS]
+    if not any(_SWEEP_ARG.match(a) for a in overrides):
+        return None
+    from hydra import compose, initialize_config_module
+    from hydra.types import RunMode
+
+    with initialize_config_module(version_base="1.3", config_module=CONF_PACKAGE):
+        cfg = compose(
+            config_name="config",
+            overrides=[*overrides, *search_path_override()],
+            return_hydra_config=True,
+        )
+    if cfg.get("sweep") is None:
+        return None
+    if cfg.hydra.sweeper.get("params"):
+        raise ConfigError(
+            "hydra.sweeper.params",
+            "experiments vary parameters through sweep.axes, not Hydra sweeps",
+        )
+    plan = sweep_plan(cfg)
+    chunk = cfg.sweep.chunk
+    if chunk is not None and not 0 <= chunk < len(plan.chunks):
+        raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {chunk}")
+    prepare_folder(plan, config_yaml(cfg))
+    multirun = any(a in _PASS_FLAGS for a in args) or cfg.hydra.mode == RunMode.MULTIRUN
+    return SweepLaunch(plan, list(args), multirun and chunk is None, bool(cfg.sweep.progress))
+
+
+def stale_note(plan: SweepPlan) -> str | None:
+    """A note if a finished sweep was computed by another code version than the current one."""
+    then = json.loads(plan.manifest_path.read_text()).get("code_version")
+    now = code_version()
+    if then == now:
+        return None
+    return (
+        f"note: computed by code version {then}, current is {now}; to recompute, remove "
+        f"{plan.folder} or choose another sweep.id"
+    )
+
+
+def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
+    """Launch one Hydra job per missing chunk (any launcher), with a progress bar; then merge."""
+    plan = launch.plan
+    if plan.is_complete():
+        print(f"{plan.name}: already complete, nothing to run\ntable: {plan.table_path}")
+        stale = stale_note(plan)
+        if stale:
+            print(stale)
+        return
+    extra = []
+    if not any(a.startswith("hydra.sweep.dir=") for a in launch.args):
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        extra.append(f"hydra.sweep.dir={hydra_quote(str(plan.folder / 'launches' / stamp))}")
+    if not launch.multirun:  # hydra.mode=RUN, or one given chunk: the job does the work
+        sys.argv = [sys.argv[0], *launch.args, *extra]
+        hydra_main()
+        return
+    missing = plan.missing_chunks()
+    t0 = time.perf_counter()
+    if missing:
+        extra.append(f"sweep.chunk={','.join(str(i) for i in missing)}")
+        sys.argv = [sys.argv[0], *launch.args, *extra]
+        try:
+            with Progress(plan, enabled=launch.progress, watch=True):
+                hydra_main()
+        except KeyboardInterrupt:
+            done = len(plan.chunks) - len(plan.missing_chunks())
+            print(
+                f"interrupted: {done} of {len(plan.chunks)} chunks are written; "
+                "rerun the same command to finish the rest",
+                file=sys.stderr,
+            )
+            raise SystemExit(130) from None
+    merge_chunks(plan)
+    print(summary_line(plan, missing, time.perf_counter() - t0))

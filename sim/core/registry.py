@@ -1,0 +1,311 @@
+"""The parameter registry: every scenario level and calibration entry declared once.
+
+A :class:`Parameter` says what a value may be (its :mod:`~sim.core.constraints` object), its
+unit, a short label (sliders, axis titles), a plain snake_case column name (tables), and a
+one-line description (docs). Scenario validation, the parameters a sweep may vary, the app's
+sliders, the paper's axis labels and the parameter table in ``docs/ODD.md`` all read these
+declarations; nothing restates a range or a unit.
+
+Two families:
+
+- :data:`SCENARIO_PARAMETERS`: the levels of a scenario (``us_tariff_level``,
+  ``escalation.us_security_pressure``, ...), named with dots as in the scenario file.
+- :data:`CALIBRATION_ENTRIES` / :data:`FIRM_ENTRIES`: what a calibration must give for the
+  model and for each firm. The value, unit, range and provenance of each entry live in the
+  calibration file; here is only what kind of number it must be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sim.core.constraints import NONNEG, POSITIVE, SHARE, Constraint, Integer, Real
+
+#: Largest round number a scenario may name (a start or a length): 250 years of quarters.
+MAX_ROUND = 1000
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: constraint, unit, label, column name and description."""
+
+    name: str
+    constraint: Constraint
+    unit: str
+    label: str
+    description: str
+    column: str = ""  # snake_case table column; defaults to the name with dots as '_'
+    step: float = 0.01  # slider and default grid resolution
+    log: bool = False  # a slider on log10 (spans decades)
+    integer: bool = False  # whole numbers (rounds)
+
+    @property
+    def table_column(self) -> str:
+        """The plain snake_case column this parameter gets in tables."""
+        return self.column or self.name.replace(".", "_")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of the constraint (for sliders, grids and samplers)."""
+        c = self.constraint
+        low = getattr(c, "low", None)
+        high = getattr(c, "high", None)
+        return (
+            float(low) if low is not None else float("-inf"),
+            float(high) if high is not None else float("inf"),
+        )
+
+    @property
+    def axis_label(self) -> str:
+        """Label with unit, for an axis title."""
+        return f"{self.label} ({self.unit})"
+
+
+def _declare(params: Iterable[Parameter]) -> dict[str, Parameter]:
+    out: dict[str, Parameter] = {}
+    for p in params:
+        if p.name in out:
+            raise ValueError(f"parameter {p.name!r} declared twice")
+        out[p.name] = p
+    return out
+
+
+_ROUND = Integer(0, MAX_ROUND, what="a round number (quarter from 0)")
+_LENGTH = Integer(1, MAX_ROUND, what="a whole number of rounds")
+
+SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
+    [
+        Parameter(
+            "us_tariff_level",
+            Real(0.0, 1.0),
+            "ad-valorem share at a full shortfall",
+            "US tariff",
+            "Extra US tariff on Japanese goods at a full shortfall from the US demand (the "
+            "reactive rule's slope), before trust effects.",
+        ),
+        Parameter(
+            "us_security_pressure",
+            Real(0.0, 1.0),
+            "compliance 0-1",
+            "US demanded compliance",
+            "Export-control compliance the US demands of Japan.",
+            column="us_demand",
+        ),
+        Parameter(
+            "cn_coercion",
+            Real(0.0, 1.0),
+            "share withheld per unit excess",
+            "China's coercion",
+            "Rare-earth restriction China applies per unit of Japan's compliance above its "
+            "red line (as a share of the room above it).",
+        ),
+        Parameter(
+            "lobbying_strength",
+            Real(0.0, 3.0),
+            "x calibrated effort",
+            "Firms' lobbying strength",
+            "Multiplier on every firm's lobbying effort (0 = firms silent, 1 = as calibrated).",
+            step=0.05,
+        ),
+        Parameter(
+            "fiscal_stress",
+            Real(0.0, 3.0),
+            "stress level",
+            "Fiscal stress",
+            "Fiscal stress: 1 raises the debt ratio by stress_debt_increase and lowers growth "
+            "by stress_growth_drop (0 = as calibrated).",
+            step=0.05,
+        ),
+        Parameter(
+            "japan_temperature",
+            Real(1e-3, 10.0),
+            "normalized utility",
+            "Japan's logit temperature",
+            "Override of Japan's logit temperature (unset = the calibration's value).",
+            step=0.05,
+            log=True,
+        ),
+        Parameter(
+            "escalation.start_round",
+            _ROUND,
+            "quarter from 0",
+            "Escalation start",
+            "First round of the US escalation ramp.",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "escalation.ramp_rounds",
+            _LENGTH,
+            "quarters",
+            "Escalation length",
+            "Quarters over which the US ramps linearly to the escalation levels.",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "escalation.us_tariff_level",
+            Real(0.0, 1.0),
+            "ad-valorem share at a full shortfall",
+            "US tariff at end of escalation",
+            "US tariff level at the end of the escalation ramp.",
+            column="us_tariff_end",
+        ),
+        Parameter(
+            "escalation.us_security_pressure",
+            Real(0.0, 1.0),
+            "compliance 0-1",
+            "US demand at end of escalation",
+            "Compliance the US demands at the end of the escalation ramp.",
+            column="us_demand_end",
+        ),
+        Parameter(
+            "embargo.start_round",
+            _ROUND,
+            "quarter from 0",
+            "Embargo start",
+            "First round of China's rare-earth embargo.",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "embargo.rounds",
+            _LENGTH,
+            "quarters",
+            "Embargo length",
+            "Quarters the embargo lasts.",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "embargo.restriction",
+            Real(0.0, 1.0),
+            "share withheld",
+            "Embargo restriction",
+            "Share of rare-earth exports China withholds during the embargo.",
+        ),
+        Parameter(
+            "embargo.red_line",
+            Real(0.0, 1.0),
+            "compliance 0-1",
+            "Red line during embargo",
+            "China's red line on Japan's compliance during the embargo.",
+        ),
+    ]
+)
+
+#: Per-firm lobbying multiplier in a scenario (``firm_lobbying: {toyota: 0.5}``).
+FIRM_LOBBYING = Real(0.0, 3.0)
+
+
+@dataclass(frozen=True)
+class EntryKind:
+    """What a calibration entry must be: a constraint, and whether it is money."""
+
+    constraint: Constraint
+    money: bool = False
+
+
+MONEY = EntryKind(NONNEG, money=True)
+SIGNED_MONEY = EntryKind(Real(), money=True)
+POSITIVE_MONEY = EntryKind(POSITIVE, money=True)
+SHARE_KIND = EntryKind(SHARE)
+NONNEG_KIND = EntryKind(NONNEG)
+POSITIVE_KIND = EntryKind(POSITIVE)
+GROWTH = EntryKind(Real(-0.2, 0.2, what="annual growth"))
+QUARTERS = EntryKind(Integer(1, None, what="a whole number of quarters", whole_floats=True))
+
+CALIBRATION_ENTRIES: dict[str, EntryKind] = {
+    "trade_cn": MONEY,
+    "trade_balance_cn": SIGNED_MONEY,
+    "rare_earth_dependence": SHARE_KIND,
+    "component_dependence": SHARE_KIND,
+    "access_loss": MONEY,
+    "china_processing_share": SHARE_KIND,
+    "investment_cn": MONEY,
+    "government_debt": MONEY,
+    "gdp_nominal": POSITIVE_MONEY,
+    "gdp_growth": GROWTH,
+    "trade_us": MONEY,
+    "exports_us": MONEY,
+    "us_base_tariff": SHARE_KIND,
+    "gains_from_trade": SHARE_KIND,
+    "tariff_incidence": SHARE_KIND,
+    "tariff_elasticity": NONNEG_KIND,
+    "chip_export_share": SHARE_KIND,
+    "alliance_value": MONEY,
+    "input_disruption_cost": MONEY,
+    "component_spillover": SHARE_KIND,
+    "adjustment_cost": NONNEG_KIND,
+    "fiscal_weight": NONNEG_KIND,
+    "growth_reference": GROWTH,
+    "growth_weight": NONNEG_KIND,
+    "stress_debt_increase": NONNEG_KIND,
+    "stress_growth_drop": NONNEG_KIND,
+    "diversification_spend": MONEY,
+    "diversification_rate": SHARE_KIND,
+    "diversification_lag": QUARTERS,
+    "dependence_floor": SHARE_KIND,
+    "planning_horizon": QUARTERS,
+    "belief_rate": SHARE_KIND,
+    "initial_restriction_belief": SHARE_KIND,
+    "china_red_line": SHARE_KIND,
+    "access_cut": SHARE_KIND,
+    "us_alignment_value": MONEY,
+    "cn_tech_loss": MONEY,
+    "trust_us_initial": SHARE_KIND,
+    "trust_cn_initial": SHARE_KIND,
+    "trust_rate": SHARE_KIND,
+    "trust_sensitivity": NONNEG_KIND,
+    "trust_severity": NONNEG_KIND,
+    "temperature": POSITIVE_KIND,
+    "inertia": SHARE_KIND,
+    "state_temperature": POSITIVE_KIND,
+    "trade_shock_sd": NONNEG_KIND,
+    "lobbying_weight": NONNEG_KIND,
+    "stake_half": POSITIVE_KIND,
+    "lobbying_cost": SHARE_KIND,
+    "relocation_rate": SHARE_KIND,
+}
+
+FIRM_ENTRIES: dict[str, EntryKind] = {
+    "profit": MONEY,
+    "china_profit_share": SHARE_KIND,
+    "us_tariff_exposure": SHARE_KIND,
+    "rare_earth_intensity": SHARE_KIND,
+    "export_control_exposure": SHARE_KIND,
+    "lobbying_efficiency": SHARE_KIND,
+}
+
+
+def label(name: str) -> str:
+    """A readable label for any parameter name (declared label, else the name in words)."""
+    if name in SCENARIO_PARAMETERS:
+        return SCENARIO_PARAMETERS[name].label
+    if name.startswith("firms."):
+        _, firm, entry = name.split(".")
+        return f"{firm.replace('_', ' ').title()}: {entry.replace('_', ' ')}"
+    return name.replace("_", " ").capitalize()
+
+
+def table_column(name: str) -> str:
+    """The plain snake_case table column of a parameter (``firms.toyota.profit`` -> ``toyota_profit``)."""
+    if name in SCENARIO_PARAMETERS:
+        return SCENARIO_PARAMETERS[name].table_column
+    if name.startswith("firms."):
+        return name.split(".", 1)[1].replace(".", "_")
+    return name.replace(".", "_")
+
+
+def parameter_table_markdown() -> str:
+    """The scenario parameters as a Markdown table (for docs/ODD.md; a test keeps it in sync)."""
+    lines = [
+        "| parameter | range | unit | column | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for p in SCENARIO_PARAMETERS.values():
+        lo, hi = p.bounds
+        rng = f"{lo:g}-{hi:g}"
+        lines.append(f"| `{p.name}` | {rng} | {p.unit} | `{p.table_column}` | {p.description} |")
+    return "\n".join(lines)

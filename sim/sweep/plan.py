@@ -1,0 +1,235 @@
+"""Sweeps: a design run in chunks on the batch engine, written to a sweep folder (no Hydra).
+
+A sweep is planned from two plain mappings, the ``sweep`` section of an experiment config and
+the rest of the resolved config (calibration, scenario, rounds, engine, breakdown rule):
+:func:`plan_sweep` validates everything and lays out the runs without running any. The runs
+are cut into contiguous chunks; :func:`write_chunk` computes one chunk (all its runs in one
+vectorized batch per scenario/calibration) and writes it atomically, or does nothing if its
+file is already there. :func:`merge_chunks` joins the chunks into ``runs.parquet`` and writes
+the manifest last. The folder is keyed by a hash of everything that determines the results,
+so a different sweep never lands in (or overwrites) an earlier sweep's folder.
+
+Folder layout (``<output_dir>/<experiment>/<id>/``)::
+
+    sweep.json          identity: the config hash and the hashed content (written first)
+    config.yaml         the resolved config of the first launch
+    design.parquet      the design points (one row per point)
+    chunks/runs-<start>-<stop>.parquet   one per chunk, atomic; skipped if present
+    runs.parquet        the tidy table, one row per run (written when every chunk is in)
+    manifest.json       written last: counts, checksums, code version(s)
+    launches/<time>/    Hydra's record of each launch (launcher, overrides, job logs)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.catalog import load_calibration, load_scenario
+from sim.core.breakdown import BreakdownRule
+from sim.core.calibration import Calibration, calibration_from_dict
+from sim.core.constraints import Integer, Name
+from sim.core.errors import ConfigError
+from sim.core.params import build_params
+from sim.core.scenario import Scenario, scenario_from_dict
+from sim.engine.runner import ENGINE
+from sim.sweep.design import Design, chunk_bounds, design_from_spec, run_table
+from sim.sweep.storage import (
+    config_hash,
+)
+
+#: Bump when the folder layout or the table's columns change meaning.
+FOLDER_FORMAT = 1
+#: Keys of the sweep section that say how to run, not what: excluded from the identity hash.
+LAYOUT_KEYS = frozenset({"chunk", "chunks", "id", "output_dir", "progress"})
+_SAFE = Name("folder name")
+KNOWN_FILES = {"sweep.json", "config.yaml", "design.parquet", "chunks", "launches", "runs.parquet"}
+
+#: Units of the run-plan columns and of the parameters that are not calibration entries.
+RUN_UNITS = {
+    "run_id": "index of the run in the sweep (0..runs-1)",
+    "point": "index of the design point",
+    "replicate": "replicate number at the point (0..replicates-1)",
+    "seed": "simulation seed (base_seed + replicate)",
+    "scenario": "scenario name (configs/scenario)",
+    "calibration": "calibration name (configs/calibration)",
+    "rounds": "horizon in quarters (censoring time for time-to-breakdown)",
+}
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep: its runs, chunks, inputs and folder; nothing has run yet."""
+
+    name: str
+    design: Design
+    runs: pd.DataFrame
+    chunks: list[tuple[int, int]]
+    rounds: int
+    engine: str
+    rule: BreakdownRule
+    calibrations: dict[str, Calibration]
+    scenarios: dict[str, Scenario]
+    identity: dict
+    config_hash: str
+    folder: Path
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs (design points x replicates)."""
+        return len(self.runs)
+
+    def chunk_path(self, i: int) -> Path:
+        """File of chunk ``i`` (named by its run range, so a different chunking never clashes)."""
+        a, b = self.chunks[i]
+        return self.folder / "chunks" / f"runs-{a:07d}-{b:07d}.parquet"
+
+    def missing_chunks(self) -> list[int]:
+        """Indices of chunks whose file is not there yet."""
+        return [i for i in range(len(self.chunks)) if not self.chunk_path(i).exists()]
+
+    def runs_done(self) -> int:
+        """Runs whose chunk file is there."""
+        return sum(b - a for i, (a, b) in enumerate(self.chunks) if self.chunk_path(i).exists())
+
+    @property
+    def table_path(self) -> Path:
+        """The merged tidy table."""
+        return self.folder / "runs.parquet"
+
+    @property
+    def manifest_path(self) -> Path:
+        """The manifest (written last: its presence means the sweep is complete)."""
+        return self.folder / "manifest.json"
+
+    def is_complete(self) -> bool:
+        """True if the table and the manifest of this sweep are both written."""
+        if not (self.table_path.exists() and self.manifest_path.exists()):
+            return False
+        manifest = json.loads(self.manifest_path.read_text())
+        return manifest.get("config_hash") == self.config_hash
+
+
+def _int(key: str, v: Any, lo: int) -> int:
+    return Integer(lo, None).check(key, v)
+
+
+def _named(axis_key: str, names: tuple[str, ...], loader: Callable[[str], Any]) -> dict:
+    out = {}
+    for name in names:
+        try:
+            out[name] = loader(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{axis_key}.values", exc.problem) from None
+    return out
+
+
+def _check_effect(design: Design, scenarios: Mapping[str, Scenario], where: dict[str, str]) -> None:
+    """Refuse axes that cannot change anything (an escalation level without an escalation)."""
+    for param in design.params:
+        part = param.split(".")[0]
+        if part not in ("escalation", "embargo"):
+            continue
+        for name, sc in scenarios.items():
+            if getattr(sc, part) is None:
+                raise ConfigError(
+                    where.get(param, "sweep"),
+                    f"{param} has no effect: scenario {name!r} has no {part} "
+                    f"(use a scenario with one, e.g. "
+                    f"{'us_escalation' if part == 'escalation' else 'rare_earth_embargo'})",
+                )
+
+
+def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
+    """Validate a sweep and lay out its runs (nothing runs, nothing is written).
+
+    ``sweep`` is the ``sweep`` section (:class:`sim.cli.schema.SweepConfig` as a mapping);
+    ``base`` holds ``calibration`` (a mapping), ``scenario`` (a mapping or Scenario),
+    ``rounds``, ``engine`` and ``breakdown`` (a mapping). Bad input raises a one-line
+    :class:`ConfigError` naming the key.
+    """
+    name = str(sweep.get("name") or "")
+    _SAFE.check("sweep.name", name)
+    rounds = _int("rounds", base.get("rounds"), 1)
+    engine = base.get("engine", "batch")
+    ENGINE.check("engine", engine)
+    rule = BreakdownRule(**dict(base.get("breakdown") or {}))
+    cal0 = calibration_from_dict(base["calibration"], where="calibration")
+    sc_raw = base["scenario"]
+    sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
+
+    design = design_from_spec(sweep, cal0)
+    replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
+    base_seed = _int("sweep.base_seed", sweep.get("base_seed", 0), 0)
+    runs = run_table(design, replicates, base_seed)
+    axis_key = {a.param: f"sweep.axes.{a.label}" for a in design.axes}
+    if "calibration" in axis_key:
+        names = tuple(design.points["calibration"].unique())
+        calibrations = _named(axis_key["calibration"], names, load_calibration)
+    else:
+        calibrations = {cal0.name: cal0}
+        runs["calibration"] = cal0.name
+    if "scenario" in axis_key:
+        names = tuple(design.points["scenario"].unique())
+        scenarios = _named(axis_key["scenario"], names, load_scenario)
+    else:
+        scenarios = {sc0.name: sc0}
+        runs["scenario"] = sc0.name
+    runs["rounds"] = np.int64(rounds)
+    lead = ["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]
+    runs = runs[lead + list(design.params)]
+    _check_effect(design, scenarios, axis_key)
+    # Every value of every point through build_params: bad names or out-of-range values fail
+    # here, before any run starts.
+    pts = design.points
+    if "scenario" not in pts:
+        pts = pts.assign(scenario=sc0.name)
+    if "calibration" not in pts:
+        pts = pts.assign(calibration=cal0.name)
+    for (sc_name, cal_name), group in pts.groupby(["scenario", "calibration"], sort=False):
+        overrides = {p: group[p].to_numpy(np.float64) for p in design.params}
+        try:
+            build_params(calibrations[cal_name], scenarios[sc_name], rounds, len(group), overrides)
+        except ConfigError as exc:
+            where = axis_key.get(exc.key, "sweep.parameters")
+            raise ConfigError(where, str(exc)) from None
+
+    identity = {
+        "format": FOLDER_FORMAT,
+        "experiment": name,
+        "design": design.describe(),
+        "replicates": replicates,
+        "base_seed": base_seed,
+        "rounds": rounds,
+        "engine": engine,
+        "breakdown": dataclasses.asdict(rule),
+        "scenarios": {k: dataclasses.asdict(v) for k, v in scenarios.items()},
+        "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
+    }
+    chash = config_hash(identity)
+    sweep_id = sweep.get("id") or chash
+    _SAFE.check("sweep.id", str(sweep_id))
+    root = Path(str(sweep.get("output_dir") or "results/sweeps"))
+    root = root if root.is_absolute() else Path.cwd() / root
+    chunks = chunk_bounds(len(runs), _int("sweep.chunks", sweep.get("chunks", 8), 1))
+    return SweepPlan(
+        name=name,
+        design=design,
+        runs=runs,
+        chunks=chunks,
+        rounds=rounds,
+        engine=engine,
+        rule=rule,
+        calibrations=calibrations,
+        scenarios=scenarios,
+        identity=identity,
+        config_hash=chash,
+        folder=root / name / str(sweep_id),
+    )
