@@ -28,13 +28,13 @@ CASES = [
     ),
     (
         ["+calibration.firms.mazda.profit.value=3"],
-        "calibration.firms.mazda.china_profit_share: missing",
+        "calibration.firms.mazda.profit.unit: missing",
     ),
     (["seed=abc"], "seed:"),
     (["scenario.us_tariff_level=high"], "scenario.us_tariff_level:"),
     (["~calibration.entries.trade_us"], "calibration.entries.trade_us: missing"),
     (["scenario.foo=1"], "scenario.foo:"),
-    (["rounds=0"], "rounds: must be a whole number of rounds >= 1"),
+    (["rounds=0"], "rounds: must be a whole number of rounds in 1..100000, got 0"),
     (["engine=gpu"], "engine: unknown engine 'gpu'"),
     (["scenario.us_policy=bully"], "scenario.us_policy: unknown policy 'bully'"),
     (
