@@ -9,6 +9,7 @@ from sim.catalog import load_calibration
 from sim.core.calibration import ARTICLE_MARKERS
 from sim.core.registry import CALIBRATION_ENTRIES as ENTRY_KINDS
 from sim.core.registry import FIRM_ENTRIES as FIRM_KINDS
+from sim.core.registry import parameter_table_markdown
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -70,3 +71,9 @@ def test_odd_calibration_table_matches_the_yaml(article, corrected):
         assert c_val == pytest.approx(alt[key].value, rel=1e-12), key
         assert unit == e.unit, key
         assert prov.startswith(e.provenance), key
+
+
+def test_odd_parameter_table_is_the_registry():
+    text = ODD.read_text()
+    block = text.split("<!-- parameter-table:start -->")[1].split("<!-- parameter-table:end -->")[0]
+    assert block.strip() == parameter_table_markdown()
