@@ -17,7 +17,7 @@ case "${1:-}" in
     --assets-only) ASSETS_ONLY=1 ;;  # `make viz` needs no Chromium
 esac
 
-# The npm packages the SolaraViz page of sim/app.py requests through Solara's CDN proxy (checked in
+# The npm packages the SolaraViz page of sim/viz/app.py requests through Solara's CDN proxy (checked in
 # the browser's network log, Solara 1.64.1 / Mesa 3.5.1): solara-vuetify-app's
 # dist/{main8.css,fonts.css,solara-vuetify-app8.min.js,*.woff2}, requirejs's require.js,
 # font-awesome's css/font-awesome.min.css, and vue-grid-layout's dist/vue-grid-layout.umd.js (the

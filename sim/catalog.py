@@ -4,8 +4,10 @@ The package ships its configs as package data (``sim/conf``, Hydra search path
 ``pkg://sim.conf``). Folders of your own are added with the environment variable
 ``BALANCING_SIM_CONFIG_PATH`` (folders separated by ``os.pathsep``) or, on the command line,
 with Hydra's ``--config-dir`` / ``hydra.searchpath``; each folder holds ``scenario/*.yaml``
-and ``calibration/*.yaml`` laid out like ``sim/conf``, and its files may extend the shipped
-ones through a ``defaults:`` list.
+and ``calibration/*.yaml`` (firm sets in ``calibration/firms/*.yaml``) laid out like
+``sim/conf``, and its files may extend the shipped ones through a ``defaults:`` list. A
+calibration replaces the firms it inherits with ``override firms: <set>`` (or
+``override firms: null`` and a ``firms:`` mapping of its own): see docs/ODD.md, section 6.
 
 Every file is read by Hydra's compose, the same way the command line reads it, so a file
 with a problem (YAML syntax, a duplicated key, a ``defaults`` list that includes itself)

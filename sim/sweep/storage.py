@@ -73,25 +73,29 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def code_version() -> str:
-    """The package version plus the git commit (and ``-dirty`` if the tree has changes)."""
+def _git(*args: str) -> str:
+    """Output of ``git <args>`` in :data:`_SOURCE_ROOT` ("" if git is missing or fails)."""
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=_SOURCE_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=_SOURCE_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
+        proc = subprocess.run(
+            ["git", *args], cwd=_SOURCE_ROOT, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
-        sha, dirty = "", ""
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def code_version() -> str:
+    """The package version plus the git commit (and ``-dirty`` if the tree has changes).
+
+    Only a checkout of this package counts: installed from a wheel, the folder above the
+    package is ``site-packages``, and a git repository around it (a virtual environment inside
+    some other project) must not lend its commit; the version alone is returned.
+    """
+    top = _git("rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != _SOURCE_ROOT:
+        return __version__
+    sha = _git("rev-parse", "--short=12", "HEAD")
     if not sha:
         return __version__
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
     return f"{__version__}+g{sha}{'-dirty' if dirty else ''}"

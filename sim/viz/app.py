@@ -1,6 +1,6 @@
 """Browser view of one scenario: Japan balancing between the US and China, on Mesa's SolaraViz.
 
-Start it with ``make viz`` (``solara run sim/app.py``). Each browser session builds its own model
+Start it with ``make viz`` (``solara run sim/viz/app.py``). Each browser session builds its own model
 in :func:`Page`. The controls are SolaraViz ``model_params`` and take effect on Reset; choosing a
 scenario or a calibration reloads the sliders with its levels.
 """

@@ -1,9 +1,9 @@
 """Fixtures for the real-browser tests: one Solara server and one headless Chromium per session.
 
-The app is Mesa's SolaraViz page of ``sim/app.py``; ``page`` is a fresh browser context (so a new
+The app is Mesa's SolaraViz page of ``sim/viz/app.py``; ``page`` is a fresh browser context (so a new
 Solara session with its own model) once the Run card and all five matplotlib plots have rendered.
 
-The server is ``solara run sim/app.py`` on a free 127.0.0.1 port, in its own process group, with
+The server is ``solara run sim/viz/app.py`` on a free 127.0.0.1 port, in its own process group, with
 Solara's JavaScript/CSS served from the offline cache that ``scripts/setup_browser.sh`` fills
 (``make test`` runs it first). Chromium is Debian's ``/usr/bin/chromium``: Playwright cannot
 download its own browsers on these machines. Tests skip, with the reason, when either is missing.
@@ -94,7 +94,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory) -> str:
-    """Base URL of a fresh ``solara run sim/app.py`` server, stopped after the session."""
+    """Base URL of a fresh ``solara run sim/viz/app.py`` server, stopped after the session."""
     if not CHROMIUM.exists():
         _skip_or_fail(f"{CHROMIUM} not installed: run scripts/setup_browser.sh (as root)")
     pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip '.[dev]')")
@@ -106,7 +106,7 @@ def app_url(tmp_path_factory) -> str:
     proc, url = None, ""
     for _attempt in range(3):  # another process may take the free port before the server does
         port = _free_port()
-        cmd = [sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1"]
+        cmd = [sys.executable, "-m", "solara", "run", "sim/viz/app.py", "--host", "127.0.0.1"]
         cmd += ["--port", str(port), "--no-open", "--production"]
         with open(log_path, "w") as log:
             proc = subprocess.Popen(

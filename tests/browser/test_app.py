@@ -1,4 +1,4 @@
-"""The SolaraViz app (sim/app.py) driven in a real headless Chromium.
+"""The SolaraViz app (sim/viz/app.py) driven in a real headless Chromium.
 
 Every wait is on the page's state (texts, slider values, plot ``img`` sources), never a fixed
 sleep.

@@ -1,4 +1,4 @@
-"""sim/app.py without a browser: what SolaraViz's Reset builds from the controls (fast, no marker).
+"""sim/viz/app.py without a browser: what SolaraViz's Reset builds from the controls (fast, no marker).
 
 Uses SolaraViz's own helpers, so a Mesa release that changes how Reset calls the model shows
 here before it shows as a dead page.
