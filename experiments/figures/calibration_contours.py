@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from experiments.figures import grids, labels, style, sweeps
+from experiments.figures import grids, labels, style
 from experiments.figures.kind import FigureData, FigureKind
 from experiments.figures.text import pct, signed
 from sim.core.errors import ConfigError
@@ -37,7 +37,7 @@ def _calibrations(table: pd.DataFrame, cfg: Mapping[str, Any]) -> list[str]:
 
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     """Both calibrations' 50% contours over the difference of their breakdown probabilities."""
-    x, y = (sweeps.param_column(p) for p in grids.grid_axes(cfg))
+    x, y = grids.grid_columns(table, cfg)
     level = float(cfg["level"])
     names = _calibrations(table, cfg)
     ref, other = names[0], names[1]
@@ -57,10 +57,10 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
         if grids.contour(ax, xs, ys, grid[c][2], level, ls):
             label = labels.calibration_label(c)
             handles.append(Line2D([], [], color="black", ls=ls, lw=1.4, label=label))
-    star = grids.mark_scenario(ax, cfg, xs, ys)
+    star = grids.mark_scenario(ax, table, cfg, xs, ys)
     if star is not None:
         handles.append(star)
-    grids.label_axes(ax, cfg)
+    grids.label_axes(ax, table, cfg)
     ax.set_title(f"{level:.0%} contour of P(breakdown) under both calibrations", loc="left")
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
@@ -78,7 +78,7 @@ def _star_text(
 ) -> str:
     """The two calibrations at the scenario's own levels ('' if the grid misses them)."""
     level = float(cfg["level"])
-    star = grids.scenario_point(cfg)
+    star = grids.scenario_point(t, cfg)
     if star is None:
         return ""
     ca = grids.cell_at(t[t["calibration"] == ref], cfg, *star)
@@ -98,7 +98,7 @@ def _star_text(
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     """How many cells each calibration classifies differently, and at the scenario's levels."""
     level = float(cfg["level"])
-    keys = [sweeps.param_column(p) for p in grids.grid_axes(cfg)]
+    keys = list(grids.grid_columns(t, cfg))
     ref, other = _calibrations(t, cfg)[:2]
     a = t[t["calibration"] == ref].set_index(keys)["breakdown_share"]
     b = t[t["calibration"] == other].set_index(keys)["breakdown_share"].reindex(a.index)

@@ -6,7 +6,8 @@ with its Wilson 95% interval and the side shares (:func:`grid_table`); the cell 
 scenario's own levels (:func:`scenario_point`, :func:`cell_at`); and the seaborn heatmap with
 a contour and the scenario's star in data coordinates (:func:`heatmap`, :func:`contour`,
 :func:`mark_scenario`). The grid's x and y are the first and second parameter of the
-config's ``sweep.axes`` (:func:`grid_axes`).
+table's columns, i.e. in the design's axis order (:func:`grid_axes`; not the config's key order,
+which a config read back from ``MANIFEST.json`` does not keep).
 """
 
 from __future__ import annotations
@@ -82,26 +83,33 @@ def grid_table(cfg: Mapping[str, Any], name: str) -> FigureData:
     )
 
 
-def grid_axes(cfg: Mapping[str, Any]) -> tuple[str, str]:
-    """The (x, y) parameters of the config's grid: its first two non-categorical axes."""
-    params = sweeps.grid_params(cfg["sweep"])
+def grid_axes(table: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[str, str]:
+    """The grid's (x, y) parameters, in the order of the table's columns (the design's)."""
+    by_column = {sweeps.param_column(p): p for p in sweeps.grid_params(cfg["sweep"])}
+    params = [by_column[c] for c in table.columns if c in by_column]
     if len(params) != 2:
         raise ValueError(f"a breakdown grid needs two parameter axes, got {params}")
     return params[0], params[1]
 
 
-def scenario_point(cfg: Mapping[str, Any]) -> tuple[float, float] | None:
+def grid_columns(table: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[str, str]:
+    """The table columns of the grid's (x, y) parameters."""
+    x, y = grid_axes(table, cfg)
+    return sweeps.param_column(x), sweeps.param_column(y)
+
+
+def scenario_point(table: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[float, float] | None:
     """The config scenario's own levels of the grid's (x, y) parameters, if it sets both."""
     if not cfg.get("scenario"):
         return None
     scenario = load_scenario(cfg["scenario"])
-    x, y = (get_level(scenario, p) for p in grid_axes(cfg))
+    x, y = (get_level(scenario, p) for p in grid_axes(table, cfg))
     return None if x is None or y is None else (float(x), float(y))
 
 
 def cell_at(t: pd.DataFrame, cfg: Mapping[str, Any], x: float, y: float) -> pd.Series | None:
     """The table row at grid point (x, y) (None if the grid does not contain it)."""
-    xc, yc = (sweeps.param_column(p) for p in grid_axes(cfg))
+    xc, yc = grid_columns(t, cfg)
     m = np.isclose(t[xc], x) & np.isclose(t[yc], y)
     return t[m].iloc[0] if m.any() else None
 
@@ -175,9 +183,11 @@ def contour(
     return True
 
 
-def mark_scenario(ax: Axes, cfg: Mapping[str, Any], xs: np.ndarray, ys: np.ndarray) -> Any:
+def mark_scenario(
+    ax: Axes, table: pd.DataFrame, cfg: Mapping[str, Any], xs: np.ndarray, ys: np.ndarray
+) -> Any:
     """A star at the scenario's own levels (its legend handle), or None if it has none."""
-    point = scenario_point(cfg)
+    point = scenario_point(table, cfg)
     if point is None:
         return None
     return ax.plot(
@@ -193,8 +203,8 @@ def mark_scenario(ax: Axes, cfg: Mapping[str, Any], xs: np.ndarray, ys: np.ndarr
     )[0]
 
 
-def label_axes(ax: Axes, cfg: Mapping[str, Any]) -> None:
+def label_axes(ax: Axes, table: pd.DataFrame, cfg: Mapping[str, Any]) -> None:
     """Axis titles of the grid's parameters, from the parameter registry."""
-    x, y = grid_axes(cfg)
+    x, y = grid_axes(table, cfg)
     ax.set_xlabel(labels.axis_label(x))
     ax.set_ylabel(labels.axis_label(y))

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from experiments.figures import grids, style, sweeps
+from experiments.figures import grids, style
 from experiments.figures.kind import FigureData, FigureKind
 from experiments.figures.text import grid_step, interval, pct, ranges
 
@@ -28,7 +28,7 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
 
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     """(a) breakdown probability with its 50% contour; (b) the side of breakdown."""
-    x, y = (sweeps.param_column(p) for p in grids.grid_axes(cfg))
+    x, y = grids.grid_columns(table, cfg)
     level = float(cfg["level"])
     xs, ys, p = grids.pivot(table, x, y, "breakdown_share")
     table = table.assign(net_side=table["toward_us_share"] - table["toward_china_share"])
@@ -42,8 +42,8 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     for ax in (ax1, ax2):
         if grids.contour(ax, xs, ys, p, level):
             handles = [Line2D([], [], color="black", lw=1.4, label=f"P(breakdown) = {level:.0%}")]
-        star = grids.mark_scenario(ax, cfg, xs, ys)
-        grids.label_axes(ax, cfg)
+        star = grids.mark_scenario(ax, table, cfg, xs, ys)
+        grids.label_axes(ax, table, cfg)
     if star is not None:
         handles.append(star)
     style.panel_title(ax1, "a", "Probability of breakdown")
@@ -54,7 +54,7 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     """Where breakdown is likely, toward which side, and at the scenario's own levels."""
-    x, y = (sweeps.param_column(p) for p in grids.grid_axes(cfg))
+    x, y = grids.grid_columns(t, cfg)
     level = float(cfg["level"])
     hi = t[t["breakdown_share"] >= level]
     n, total = len(hi), len(t)
@@ -75,7 +75,7 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
             f"{ranges(china_cells[y], step)} (tariffs "
             f"{pct(china_cells[x].min(), 0)}–{pct(china_cells[x].max(), 0)})."
         )
-    star = grids.scenario_point(cfg)
+    star = grids.scenario_point(t, cfg)
     cell = grids.cell_at(t, cfg, *star) if star else None
     if cell is not None:
         text += (
