@@ -170,6 +170,18 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _config_rel(path: Path) -> str:
+    """A figure config's path as the docs name it: ``configs/...`` for the shipped configs.
+
+    ``configs`` is the repository's link to the package's ``sim/conf``; the committed MANIFEST
+    and README link to the configs through it.
+    """
+    try:
+        return str(Path("configs") / path.resolve().relative_to(CONFIG_DIR))
+    except ValueError:
+        return _rel(path)
+
+
 def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, Any]:
     """Compute one figure's data, write its CSV (and images); return its manifest entry."""
     t0 = time.perf_counter()
@@ -198,7 +210,7 @@ def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, 
         "number": fig.number,
         "kind": fig.kind,
         "title": fig.config["title"],
-        "config_file": _rel(fig.path),
+        "config_file": _config_rel(fig.path),
         "config_sha256": file_sha256(fig.path),
         "scale": fig.scale,
         "config": fig.config,
