@@ -18,6 +18,10 @@ and then ``MANIFEST.json`` (per figure: config, seeds, SHA-256 of the data file,
 version) and ``README.md`` (each figure with its caption and a few sentences written from
 its data). ``--check`` exits 1 and names the figure if any data file differs from a fresh
 regeneration or from its manifest hash.
+
+What a figure *is* lives in :mod:`experiments.figures`: one module per kind (its config keys,
+data builder, drawer and README writer), found by :func:`experiments.figures.kinds`. This
+module is only the pipeline: configs, CSV, images, manifest, README, check, command line.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import CONFIG_DIR, REPO_ROOT, paper_data, paper_text
+from experiments import CONFIG_DIR, REPO_ROOT
+from experiments.figures import kinds, style
+from experiments.figures.kind import COMMON_KEYS
 from sim.core.breakdown import BreakdownRule
 from sim.core.errors import ConfigError
 from sim.sweep.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
@@ -55,23 +61,6 @@ README = "README.md"
 #: Float columns are rounded to this many decimals, then written with FLOAT_FORMAT.
 DECIMALS = 10
 FLOAT_FORMAT = "%.6g"
-
-COMMON_KEYS = {"number", "kind", "title", "caption", "rounds", "small"}
-KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {  # kind -> (required, optional)
-    "trajectories": ({"calibration", "scenarios", "replicates", "base_seed"}, set()),
-    "phase_diagram": ({"scenario", "calibration", "sweep", "level"}, set()),
-    "tipping_points": (
-        {"scenario", "calibration", "sweeps", "axis", "level", "n_boot", "boot_seed"},
-        set(),
-    ),
-    "survival": ({"sweep"}, {"scenario", "calibration"}),
-    "firms": ({"sweep", "reference_scenario"}, {"scenario", "calibration", "firms"}),
-    "calibration_contours": (
-        {"scenario", "sweep", "level", "reference_calibration"},
-        {"calibration"},
-    ),
-    "sobol": ({"scenario", "calibration", "sweep", "output", "top", "analysis_seed"}, set()),
-}
 
 
 @dataclass
@@ -112,16 +101,15 @@ def load_figure(path: Path, scale: str = "full") -> PaperFigure:
     if not isinstance(raw, dict):
         raise ConfigError(name, "expected a mapping")
     kind = raw.get("kind")
-    if kind not in KIND_KEYS:
+    if kind not in kinds():
         raise ConfigError(
-            f"{name}.kind", f"unknown kind {kind!r} (choose from {', '.join(KIND_KEYS)})"
+            f"{name}.kind", f"unknown kind {kind!r} (choose from {', '.join(kinds())})"
         )
-    required, optional = KIND_KEYS[kind]
-    allowed = COMMON_KEYS | required | optional
+    allowed = kinds()[kind].allowed
     for key in raw:
         if key not in allowed:
             raise ConfigError(f"{name}.{key}", f"unknown key for kind {kind}")
-    for key in sorted((COMMON_KEYS - {"small"}) | required):
+    for key in sorted((COMMON_KEYS - {"small"}) | kinds()[kind].required):
         if key not in raw:
             raise ConfigError(f"{name}.{key}", "missing")
     small = raw.pop("small", None) or {}
@@ -182,21 +170,34 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _config_rel(path: Path) -> str:
+    """A figure config's path as the docs name it: ``configs/...`` for the shipped configs.
+
+    ``configs`` is the repository's link to the package's ``sim/conf``; the committed MANIFEST
+    and README link to the configs through it.
+    """
+    try:
+        return str(Path("configs") / path.resolve().relative_to(CONFIG_DIR))
+    except ValueError:
+        return _rel(path)
+
+
 def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, Any]:
     """Compute one figure's data, write its CSV (and images); return its manifest entry."""
     t0 = time.perf_counter()
-    data = paper_data.BUILDERS[fig.kind](fig.config)
+    kind = kinds()[fig.kind]
+    data = kind.build(fig.config)
     csv_path = out / "data" / f"{fig.name}.csv"
     atomic_write_text(csv_path, format_csv(data.table))
     _publish(csv_path)
     t_data = time.perf_counter() - t0
     files = []
     if images:
-        from experiments import paper_figures
-
         # drawn from the table as written (what the CSV holds), not the in-memory floats
         table = pd.read_csv(csv_path)
-        stems = paper_figures.draw(fig.kind, table, fig.config, out / "figures" / fig.name)
+        with style.paper_style():
+            drawn = kind.draw(table, fig.config)
+            stems = style.save_figure(drawn, out / "figures" / fig.name)
         _publish(*stems)
         files = [f"figures/{p.name}" for p in stems]
     elapsed = time.perf_counter() - t0
@@ -209,7 +210,7 @@ def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, 
         "number": fig.number,
         "kind": fig.kind,
         "title": fig.config["title"],
-        "config_file": _rel(fig.path),
+        "config_file": _config_rel(fig.path),
         "config_sha256": file_sha256(fig.path),
         "scale": fig.scale,
         "config": fig.config,
@@ -227,9 +228,59 @@ def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, 
     }
 
 
+README_INTRO = (
+    "Generated by `python -m experiments.paper` (`make figures`) from the configs in "
+    "[`configs/paper/`](../../configs/paper/); do not edit by hand. `make figures-check` "
+    "regenerates the data and requires every table (and this text) to come out byte for byte "
+    "the same. Each figure is drawn from its table in `data/` (tidy, units in the column "
+    "names; `MANIFEST.json` explains each column and records the config, seeds, SHA-256 of "
+    "the table and the code version). The numbers below are computed from those tables."
+)
+
+
+def _seeds_line(entry: Mapping[str, Any]) -> str:
+    seeds = entry["seeds"]
+    if "seeds" in seeds:
+        return f"seeds {seeds['seeds']}"
+    return "; ".join(f"{k}: seeds {v['seeds']}" for k, v in seeds.items())
+
+
+def _readme_section(out: Path, name: str, e: Mapping[str, Any]) -> list[str]:
+    """One figure's README lines: title, image, caption, its kind's sentences, sources."""
+    cfg = e["config"]
+    table = pd.read_csv(out / e["data"]["file"])
+    caption = " ".join(str(cfg["caption"]).split())
+    return [
+        f"## Figure {e['number']}. {cfg['title']}",
+        "",
+        f"![Figure {e['number']}: {cfg['title']}](figures/{name}.png)",
+        "",
+        f"*{caption}*",
+        "",
+        kinds()[e["kind"]].describe(table, cfg),
+        "",
+        f"Data: [`data/{name}.csv`](data/{name}.csv) ({e['data']['rows']:,} rows); "
+        f"PDF: [`figures/{name}.pdf`](figures/{name}.pdf); config: "
+        f"[`{e['config_file']}`](../../{e['config_file']}); {e['runs']:,} runs of "
+        f"{int(cfg['rounds'])} quarters, {_seeds_line(e)}.",
+        "",
+    ]
+
+
+def readme(out: Path, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The README text for the figures in ``entries`` (manifest entries), from their CSVs."""
+    scales = {e["scale"] for e in entries.values()}
+    lines = ["# Paper figures", "", README_INTRO, ""]
+    if scales != {"full"}:
+        lines += [f"**Scale: {', '.join(sorted(scales))}** (reduced sizes, for tests).", ""]
+    for name, e in entries.items():
+        lines += _readme_section(out, name, e)
+    return "\n".join(lines)
+
+
 def write_readme(out: Path, entries: Mapping[str, Mapping[str, Any]]) -> str:
     """``README.md``: every figure with its caption and sentences written from its CSV."""
-    text = paper_text.readme(out, entries)
+    text = readme(out, entries)
     atomic_write_text(out / README, text)
     return text
 
@@ -277,6 +328,30 @@ def _first_difference(a: str, b: str) -> str:
     return f"{len(la)} lines committed vs {len(lb)} regenerated"
 
 
+def _compare(
+    name: str, entry: Mapping[str, Any], fresh: Mapping[str, Any], out: Path, tmp: Path
+) -> list[str]:
+    """The problems of one figure: its committed ``entry`` and data against ``fresh`` ones."""
+    csv = out / entry["data"]["file"]
+    new_csv = tmp / fresh["data"]["file"]
+    if not csv.exists():
+        return [f"{name}: {entry['data']['file']} is missing"]
+    problems = []
+    if file_sha256(csv) != entry["data"]["sha256"]:
+        problems.append(f"{name}: {entry['data']['file']} does not match its MANIFEST hash")
+    if fresh["data"]["sha256"] != entry["data"]["sha256"]:
+        problems.append(f"{name}: regenerated data differs from the MANIFEST hash")
+    if csv.read_bytes() != new_csv.read_bytes():
+        problems.append(
+            f"{name}: {entry['data']['file']} differs from the regenerated data ("
+            + _first_difference(csv.read_text(), new_csv.read_text())
+            + ")"
+        )
+    if entry.get("config") != fresh["config"]:
+        problems.append(f"{name}: {entry['config_file']} changed since MANIFEST.json")
+    return problems
+
+
 def check(out: Path, scale: str | None = None, only: Sequence[str] | None = None) -> list[str]:
     """Regenerate the data into a temporary folder and compare with ``out``; the problems.
 
@@ -301,32 +376,15 @@ def check(out: Path, scale: str | None = None, only: Sequence[str] | None = None
     with tempfile.TemporaryDirectory(prefix="paper-check-") as tmp:
         fresh = generate(figures, Path(tmp), images=False, readme=not only)["figures"]
         for fig in figures:
-            name = fig.name
-            entry = committed.get(name)
+            entry = committed.get(fig.name)
             if entry is None:
-                problems.append(f"{name}: not in MANIFEST.json")
+                problems.append(f"{fig.name}: not in MANIFEST.json")
                 continue
-            csv = out / entry["data"]["file"]
-            new_csv = Path(tmp) / fresh[name]["data"]["file"]
-            if not csv.exists():
-                problems.append(f"{name}: {entry['data']['file']} is missing")
-                continue
-            if file_sha256(csv) != entry["data"]["sha256"]:
-                problems.append(f"{name}: {entry['data']['file']} does not match its MANIFEST hash")
-            if fresh[name]["data"]["sha256"] != entry["data"]["sha256"]:
-                problems.append(f"{name}: regenerated data differs from the MANIFEST hash")
-            if csv.read_bytes() != new_csv.read_bytes():
-                problems.append(
-                    f"{name}: {entry['data']['file']} differs from the regenerated data ("
-                    + _first_difference(csv.read_text(), new_csv.read_text())
-                    + ")"
-                )
-            if entry.get("config") != fresh[name]["config"]:
-                problems.append(f"{name}: {entry['config_file']} changed since MANIFEST.json")
+            problems += _compare(fig.name, entry, fresh[fig.name], out, Path(tmp))
         if not only:
-            readme = out / README
+            readme_path = out / README
             new = (Path(tmp) / README).read_text()
-            if not readme.exists() or readme.read_text() != new:
+            if not readme_path.exists() or readme_path.read_text() != new:
                 problems.append("README.md: differs from the text regenerated from the data")
     if manifest.get("code_version") != code_version():
         print(

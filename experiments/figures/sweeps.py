@@ -1,0 +1,174 @@
+"""Running a figure's design as a sweep would, in-process; seeds, design records, columns.
+
+Nothing here is new simulation code. Designs are planned and run by the sweep library exactly
+as ``python -m sim +experiment=...`` runs them (:func:`sim.sweep.plan_sweep`, then
+:func:`sim.sweep.run_chunk` for each chunk, in-process, nothing written). The plan's
+``config_hash`` goes into the manifest (:func:`design_info`): the same design run with
+``python -m sim`` lands in a sweep folder with that id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from sim.catalog import load_calibration, load_scenario
+from sim.core import registry
+from sim.core.breakdown import BreakdownRule
+from sim.core.errors import ConfigError
+from sim.sweep.design import chunk_bounds
+from sim.sweep.execute import run_chunk, units
+from sim.sweep.plan import SweepPlan, plan_sweep
+
+#: Keys of a figure config's ``sweep`` section (the ``sweep`` schema of an experiment config,
+#: less the layout keys, which the pipeline sets itself).
+SWEEP_KEYS = frozenset(
+    {
+        "design",
+        "axes",
+        "parameters",
+        "assumptions",
+        "samples",
+        "second_order",
+        "design_seed",
+        "replicates",
+        "base_seed",
+    }
+)
+#: Axes of a grid that list names rather than vary a parameter.
+CATEGORICAL = ("calibration", "scenario")
+#: Runs per chunk: bounds the memory of one batch; the table does not depend on it.
+CHUNK_RUNS = 60_000
+
+#: The one local mapping kept so that the committed paper tables keep their column names and
+#: manifest units: design parameter -> (unit suffix added to the registry's table column, unit
+#: text in MANIFEST.json). Labels and units for axes come from the registry
+#: (:func:`experiments.figures.labels.axis_label`); other parameters get the registry's column
+#: and the sweep's unit. (Used by the grid tables and the tipping points.)
+PAPER_COLUMNS: dict[str, tuple[str, str]] = {
+    "escalation.us_tariff_level": (
+        "_share",
+        "US tariff at the end of the escalation ramp, ad-valorem share (0.35 = 35%)",
+    ),
+    "escalation.us_security_pressure": (
+        "_share",
+        "export-control compliance the US demands at the end of the ramp, share 0-1 of full "
+        "alignment",
+    ),
+    "lobbying_strength": (
+        "_x",
+        "multiplier on firms' lobbying effort (0 = silent, 1 = as calibrated)",
+    ),
+    "fiscal_stress": (
+        "_level",
+        "fiscal stress level (0 = as calibrated, 1 = the fiscal_stress scenario)",
+    ),
+}
+
+
+def param_column(param: str) -> str:
+    """The table column of a design parameter (registry column, unit suffix if it has one)."""
+    suffix = PAPER_COLUMNS[param][0] if param in PAPER_COLUMNS else ""
+    return registry.table_column(param) + suffix
+
+
+def param_unit(param: str, plan: SweepPlan) -> str:
+    """The unit of a design parameter (the sweep table's unit if it has no paper column)."""
+    if param in PAPER_COLUMNS:
+        return PAPER_COLUMNS[param][1]
+    return units(plan).get(f"unit:{param}", param)
+
+
+def seed_info(replicates: int, base_seed: int, where: str = "at every design point") -> dict:
+    """The manifest's record of the seeds: base, count and the range in words."""
+    return {
+        "base_seed": int(base_seed),
+        "replicates": int(replicates),
+        "seeds": f"{base_seed}..{base_seed + replicates - 1} {where}",
+    }
+
+
+def replicates(plan: SweepPlan) -> tuple[int, int]:
+    """(replicates per point, first seed) of a planned design."""
+    return int(plan.runs["replicate"].max()) + 1, int(plan.runs["seed"].min())
+
+
+def plan_seeds(plan: SweepPlan) -> dict:
+    """:func:`seed_info` of a planned design."""
+    return seed_info(*replicates(plan))
+
+
+def design_info(plan: SweepPlan) -> dict[str, Any]:
+    """The manifest's record of a design run (kind, size, names, config hash, seeds)."""
+    return {
+        "design": plan.design.kind,
+        "points": len(plan.design.points),
+        "runs": plan.n_runs,
+        "rounds": plan.rounds,
+        "scenarios": sorted(plan.scenarios),
+        "calibrations": sorted(plan.calibrations),
+        "config_hash": plan.config_hash,
+        **plan_seeds(plan),
+    }
+
+
+def axis_values(spec: Mapping[str, Any], param: str) -> list[Any] | None:
+    """The listed ``values`` of the grid axis that varies ``param`` (None if it has none)."""
+    for label, ax in (spec.get("axes") or {}).items():
+        if (ax.get("param") or label) == param:
+            return list(ax["values"]) if "values" in ax else None
+    return None
+
+
+def grid_params(spec: Mapping[str, Any]) -> list[str]:
+    """The parameters a grid section varies, in its axes' order (names axes left out)."""
+    params = [ax.get("param") or label for label, ax in (spec.get("axes") or {}).items()]
+    return [p for p in params if p not in CATEGORICAL]
+
+
+def order(values: pd.Series, names: Sequence[str]) -> pd.Series:
+    """Position of each value in ``names`` (for sorting names in config order)."""
+    pos = {v: i for i, v in enumerate(names)}
+    return values.map(pos)
+
+
+def run_design(
+    cfg: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    name: str,
+    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, SweepPlan]:
+    """Run a design on the batch engine in-process, as a sweep would; (run table, plan).
+
+    ``spec`` is a sweep section (grid/lhs/sobol, replicates, base_seed); ``cfg`` gives the
+    rounds and the base calibration and scenario (a ``calibration`` or ``scenario`` axis
+    overrides them). The runs are cut into chunks of at most :data:`CHUNK_RUNS` and each is
+    computed by :func:`sim.sweep.run_chunk` (nothing is written); ``keep`` may reduce each
+    chunk's rows to the columns needed, to save memory on large designs.
+    """
+    bad = sorted(set(spec) - SWEEP_KEYS)
+    if bad:
+        raise ConfigError(
+            f"sweep.{bad[0]}", f"unknown key (allowed: {', '.join(sorted(SWEEP_KEYS))})"
+        )
+    cal_name = cfg.get("calibration") or (axis_values(spec, "calibration") or ["article"])[0]
+    sc_name = cfg.get("scenario") or (axis_values(spec, "scenario") or ["baseline"])[0]
+    base = {
+        "calibration": load_calibration(cal_name).to_dict(),
+        "scenario": load_scenario(sc_name),
+        "rounds": cfg["rounds"],
+        "engine": "batch",
+        "breakdown": dataclasses.asdict(BreakdownRule()),
+    }
+    plan = plan_sweep({**spec, "name": name, "chunks": 1}, base)
+    n_chunks = max(1, math.ceil(plan.n_runs / CHUNK_RUNS))
+    plan = dataclasses.replace(plan, chunks=chunk_bounds(plan.n_runs, n_chunks))
+    parts = []
+    for i in range(len(plan.chunks)):
+        part = run_chunk(plan, i)
+        parts.append(keep(part) if keep is not None else part)
+    return pd.concat(parts, ignore_index=True), plan
