@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.schema import RunConfig
-from sim.core.breakdown import BreakdownRule
 from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import check_seed
 from sim.core.errors import ConfigError
@@ -28,7 +27,12 @@ if TYPE_CHECKING:
 
 #: Keys a run config may have at its top level (Hydra's own node included).
 TOP_LEVEL_KEYS = frozenset({f.name for f in dataclasses.fields(RunConfig)} | {"hydra"})
-_RULE_KEYS = frozenset(f.name for f in dataclasses.fields(BreakdownRule))
+#: Keys that moved, with where they went (a one-line pointer instead of "unknown key").
+MOVED_KEYS = {
+    "breakdown": "the breakdown detector's constants are calibration entries now: "
+    "calibration.entries.breakdown_meet_tolerance, breakdown_cross_threshold, "
+    "breakdown_sustain_rounds, relation_collapse_trust",
+}
 
 
 def resolve(cfg: DictConfig) -> dict[str, Any]:
@@ -41,6 +45,8 @@ def resolve(cfg: DictConfig) -> dict[str, Any]:
 def check_keys(where: str, given: Any, known: frozenset[str]) -> None:
     """One line naming the first unknown key (with the closest known one as a hint)."""
     for key in given:
+        if key in MOVED_KEYS and key not in known:
+            raise ConfigError(f"{where}{key}", MOVED_KEYS[key])
         if key not in known:
             close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -53,7 +59,6 @@ class RunInputs:
 
     calibration: Calibration
     scenario: Scenario
-    rule: BreakdownRule
     seed: int
     rounds: int
     engine: str
@@ -72,12 +77,9 @@ def build_inputs(cfg: DictConfig) -> RunInputs:
     """Validated run inputs from a composed config; a one-line ConfigError for bad input."""
     plain = resolve(cfg)
     check_keys("", plain, TOP_LEVEL_KEYS)
-    breakdown = plain.get("breakdown") or {}
-    check_keys("breakdown.", breakdown, _RULE_KEYS)
     return RunInputs(
         calibration=calibration_from_dict(plain["calibration"], where="calibration"),
         scenario=scenario_from_dict(plain["scenario"]),
-        rule=BreakdownRule(**breakdown),
         seed=check_seed("seed", plain["seed"]),
         rounds=ROUNDS.check("rounds", plain["rounds"]),
         engine=ENGINE.check("engine", plain["engine"]),
@@ -90,4 +92,4 @@ def run(cfg: DictConfig) -> RunResult:
     from sim.engine.runner import run_single  # imports Mesa: only single runs need it
 
     x = build_inputs(cfg)
-    return run_single(x.calibration, x.scenario, x.rounds, x.seed, x.rule, x.engine)
+    return run_single(x.calibration, x.scenario, x.rounds, x.seed, x.engine)

@@ -30,7 +30,7 @@ def sweep_plan(cfg: DictConfig) -> SweepPlan:
     """The validated plan of the experiment in ``cfg`` (its ``sweep`` section + model config)."""
     plain = resolve(cfg)
     plain.pop("hydra", None)
-    base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine", "breakdown")}
+    base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine")}
     return plan_sweep(plain["sweep"], base)
 
 

@@ -1,7 +1,6 @@
 """Hydra structured configs: the schema that turns typos and wrong types into errors early.
 
-The breakdown schema is the library's own dataclass; the calibration and the scenario are
-mappings validated by :func:`sim.core.calibration.calibration_from_dict` and
+The calibration and the scenario are mappings validated by :func:`sim.core.calibration.calibration_from_dict` and
 :func:`sim.core.scenario.scenario_from_dict`, exactly as a named file is validated anywhere
 else (one line per problem).
 An experiment (``configs/experiment/*.yaml``) adds a ``sweep`` section (:class:`SweepConfig`);
@@ -14,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-
-from sim.core.breakdown import BreakdownRule
 
 
 @dataclass
@@ -85,7 +82,6 @@ class RunConfig:
     calibration: dict[str, Any] = field(default_factory=dict)
     # Validated by sim.core.scenario.scenario_from_dict, as every scenario file is (one message).
     scenario: dict[str, Any] = field(default_factory=dict)
-    breakdown: BreakdownRule = field(default_factory=BreakdownRule)
     sweep: SweepConfig | None = None
 
 

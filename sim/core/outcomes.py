@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.breakdown import CHANNEL_NAMES, SIDE_NAMES
+from sim.core.breakdown import CHANNEL_NAMES, RUPTURE_NAMES, SIDE_NAMES
 
 _SUMS = {
     "cum_jp_welfare_bn": "jp_welfare_bn_q",
@@ -20,18 +20,24 @@ _SUMS = {
     "mean_compliance": "jp_compliance",
     "mean_us_tariff": "us_tariff",
     "mean_cn_restriction": "cn_restriction",
+    "mean_alignment": "alignment",
 }
 _FINALS = {
     "final_rare_earth_dependence": "rare_earth_dependence",
     "final_trust_us": "trust_us",
     "final_trust_cn": "trust_cn",
     "final_compliance": "jp_compliance",
+    "final_alignment": "alignment",
+    "final_belief_coercive": "belief_coercive",
+    "china_red_line": "china_red_line",
 }
 #: Summary column -> unit.
 SUMMARY_UNITS = {
     "outcome": "balanced | us | china",
     "breakdown_round": "first round of sustained breakdown (quarter from 0), -1 if balanced",
-    "breakdown_channel": "none | compliance (left the band) | relation (trust collapsed)",
+    "breakdown_channel": "none | compliance (met one side, breached the other) | relation (a relation Japan's moves collapsed)",
+    "rupture": "none | us | china: the state that collapsed a relation by its own actions",
+    "rupture_round": "first round of that sustained collapse (quarter from 0), -1 if none",
     "cum_jp_welfare_bn": "$bn over the run",
     "cum_jp_objective_bn": "$bn over the run",
     "cum_us_payoff_bn": "$bn over the run",
@@ -40,11 +46,15 @@ SUMMARY_UNITS = {
     "mean_compliance": "0-1, mean over rounds",
     "mean_us_tariff": "ad-valorem share, mean over rounds",
     "mean_cn_restriction": "share withheld, mean over rounds",
-    "rounds_balancing": "rounds with compliance inside the balancing band",
+    "mean_alignment": "alignment index -1 (China) to 1 (US), mean over rounds",
+    "rounds_balancing": "rounds siding with neither side (posture 0)",
     "final_rare_earth_dependence": "0-1 after the last round",
     "final_trust_us": "0-1 after the last round",
     "final_trust_cn": "0-1 after the last round",
     "final_compliance": "0-1 in the last round",
+    "final_alignment": "alignment index in the last round",
+    "final_belief_coercive": "Japan's probability that China coerces unprovoked, after the last round",
+    "china_red_line": "China's true standing red line in this run, 0-1",
     "cum_<firm>_profit_bn": "$bn over the run, after lobbying costs",
     "mean_<firm>_lobbying": "0-1, mean over rounds",
 }
@@ -92,6 +102,11 @@ class OutcomeAccumulator:
                 [CHANNEL_NAMES[int(c)] for c in self.last["breakdown_channel"]],
                 categories=["none", "compliance", "relation"],
             ),
+            "rupture": pd.Categorical(
+                [RUPTURE_NAMES[int(c)] for c in self.last["rupture_side"]],
+                categories=["none", "us", "china"],
+            ),
+            "rupture_round": np.asarray(self.last["rupture_round"], dtype=np.int64),
         }
         for k, v in self.sums.items():
             cols[k] = v / r if k.startswith("mean_") else v

@@ -22,10 +22,10 @@ from sim.core.scenario import Scenario, get_level, validate_scenario
 
 POLICY_CODES = {"reactive": 0, "scripted": 1, "adaptive": 2}
 
-#: Compliance options (0 = none, 0.5 = "differentiated execution", 1 = full alignment).
-COMPLIANCE_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
-#: Diversification options, as shares of the calibrated highest spend.
-DIVERSIFICATION_MENU = np.array([0.0, 0.25, 0.5, 1.0])
+#: Diversification options, as shares of the calibrated highest quarterly spend.
+DIVERSIFICATION_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+#: Lobbying-effort options of a firm, 0 (silent) to 1 (full effort).
+EFFORT_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 #: Multipliers an adaptive US or China applies to its reactive severity.
 STATE_MENU = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
 
@@ -40,6 +40,9 @@ class Params:
     n_worlds: int
     rounds: int
     firm_names: tuple[str, ...]
+    #: Japan's compliance options, evenly spaced over 0-1 (0 none, 0.5 "differentiated
+    #: execution", 1 full alignment); the same for every world.
+    compliance_menu: np.ndarray
     # --- money, $bn per quarter
     jp_exports_cn: np.ndarray
     jp_imports_cn: np.ndarray
@@ -53,7 +56,8 @@ class Params:
     diversification_spend: np.ndarray
     us_alignment_value: np.ndarray
     cn_tech_loss: np.ndarray
-    money_scale: np.ndarray
+    compliance_scale: np.ndarray  # stakes of the compliance choice: gains from all trade
+    diversification_budget: np.ndarray  # most spent in any four quarters
     firm_profit: np.ndarray
     # --- shares and rates
     gains: np.ndarray
@@ -68,22 +72,34 @@ class Params:
     diversification_rate: np.ndarray
     diversification_lag: np.ndarray
     planning_horizon: np.ndarray
-    belief_rate: np.ndarray
-    belief0: np.ndarray
     fiscal_multiplier: np.ndarray
-    red_line_base: np.ndarray
+    red_line_mean: np.ndarray
+    red_line_sd: np.ndarray
+    coercive_prior: np.ndarray
+    hazard_restrained: np.ndarray
+    hazard_coercive: np.ndarray
+    episode_restriction: np.ndarray
+    episode_length: np.ndarray
+    belief_noise: np.ndarray
     trust_us0: np.ndarray
     trust_cn0: np.ndarray
     trust_rate: np.ndarray
     trust_sensitivity: np.ndarray
     trust_severity: np.ndarray
-    temperature: np.ndarray
+    compliance_temperature: np.ndarray
+    diversification_temperature: np.ndarray
+    lobbying_temperature: np.ndarray
+    us_temperature: np.ndarray
+    china_temperature: np.ndarray
     inertia: np.ndarray
-    state_temperature: np.ndarray
     shock_sd: np.ndarray
     lobbying_weight: np.ndarray
-    stake_half: np.ndarray
     lobbying_cost: np.ndarray
+    # --- the breakdown detector
+    meet_tolerance: np.ndarray
+    cross_threshold: np.ndarray
+    sustain_rounds: np.ndarray  # int64
+    collapse_trust: np.ndarray
     relocation_rate: np.ndarray
     lobbying_strength: np.ndarray
     # --- firm profiles (F, N)
@@ -101,7 +117,7 @@ class Params:
     security_pressure: np.ndarray
     coercion: np.ndarray
     embargo_restriction: np.ndarray
-    red_line: np.ndarray
+    announced_red_line: np.ndarray  # China's announced line (an embargo's demand), NaN if none
     path_us_tariff: np.ndarray
     path_us_demand: np.ndarray
     path_cn_restriction: np.ndarray
@@ -123,6 +139,8 @@ class Params:
             v = getattr(self, f.name)
             if f.name == "n_worlds":
                 out[f.name] = stop - start
+            elif f.name in _SHARED:
+                out[f.name] = v
             elif isinstance(v, np.ndarray):
                 out[f.name] = v[:, start:stop] if f.name in _WORLDS_LAST else v[start:stop]
             else:
@@ -139,6 +157,8 @@ _FIRM_FIELDS = (
     "export_control_exposure",
     "lobbying_efficiency",
 )
+#: Arrays that are the same for every world (not sliced by world).
+_SHARED = frozenset({"compliance_menu"})
 _WORLDS_LAST = frozenset(
     {
         *_FIRM_FIELDS,
@@ -146,7 +166,7 @@ _WORLDS_LAST = frozenset(
         "security_pressure",
         "coercion",
         "embargo_restriction",
-        "red_line",
+        "announced_red_line",
         "path_us_tariff",
         "path_us_demand",
         "path_cn_restriction",
@@ -260,10 +280,10 @@ def _us_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _china_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coercion, embargo restriction and red line per round ``(R, N)``."""
+    """Coercion, embargo restriction and announced red line (NaN: none) per round ``(R, N)``."""
     n = x.n
     coercion = np.repeat(x.scen("cn_coercion")[None, :], rounds, axis=0)
-    red_line = np.repeat(x.cal("china_red_line")[None, :], rounds, axis=0)
+    red_line = np.full((rounds, n), np.nan)
     embargo = np.zeros((rounds, n))
     if x.s.embargo is not None:
         t = np.arange(rounds, dtype=float)[:, None]
@@ -279,7 +299,15 @@ def _temperature(x: _Inputs) -> np.ndarray:
         return x.ov["japan_temperature"]
     if x.s.japan_temperature is not None:
         return np.full(x.n, float(x.s.japan_temperature))
-    return x.cal("temperature")
+    return x.cal("compliance_temperature")
+
+
+def _compliance_menu(x: _Inputs) -> np.ndarray:
+    """Evenly spaced compliance options; the count must be the same in every world."""
+    counts = np.unique(x.cal("compliance_options"))
+    if len(counts) != 1:
+        raise ConfigError("compliance_options", "must be the same in every world of a batch")
+    return np.linspace(0.0, 1.0, int(counts[0]))
 
 
 def _check_inputs(
@@ -320,7 +348,7 @@ def build_params(
         [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in calibration.firm_names]
     )
     tariff_level, security_pressure = _us_schedules(x, rounds)
-    coercion, embargo_restriction, red_line = _china_schedules(x, rounds)
+    coercion, embargo_restriction, announced_red_line = _china_schedules(x, rounds)
 
     def code(name: str) -> np.ndarray:
         return np.full(n, POLICY_CODES[name], dtype=np.int8)
@@ -329,6 +357,7 @@ def build_params(
         n_worlds=n,
         rounds=int(rounds),
         firm_names=calibration.firm_names,
+        compliance_menu=_compliance_menu(x),
         jp_exports_cn=(trade_cn + balance) / 2.0,
         jp_imports_cn=(trade_cn - balance) / 2.0,
         trade_cn=trade_cn,
@@ -341,7 +370,8 @@ def build_params(
         diversification_spend=cal("diversification_spend"),
         us_alignment_value=cal("us_alignment_value") * q,
         cn_tech_loss=cal("cn_tech_loss") * q,
-        money_scale=gains * (trade_cn + trade_us),
+        compliance_scale=gains * (trade_cn + trade_us),
+        diversification_budget=cal("diversification_budget"),
         firm_profit=firm("profit") * q,
         gains=gains,
         us_base_tariff=cal("us_base_tariff"),
@@ -355,22 +385,33 @@ def build_params(
         diversification_rate=cal("diversification_rate") * (1.0 - cal("china_processing_share")),
         diversification_lag=cal("diversification_lag").astype(np.int64),
         planning_horizon=cal("planning_horizon"),
-        belief_rate=cal("belief_rate"),
-        belief0=cal("initial_restriction_belief"),
         fiscal_multiplier=_fiscal_multiplier(x),
-        red_line_base=cal("china_red_line"),
+        red_line_mean=cal("china_red_line"),
+        red_line_sd=cal("china_red_line_sd"),
+        coercive_prior=cal("coercive_prior"),
+        hazard_restrained=cal("hazard_restrained"),
+        hazard_coercive=cal("hazard_coercive"),
+        episode_restriction=cal("episode_restriction"),
+        episode_length=cal("episode_length"),
+        belief_noise=cal("belief_noise"),
         trust_us0=cal("trust_us_initial"),
         trust_cn0=cal("trust_cn_initial"),
         trust_rate=cal("trust_rate"),
         trust_sensitivity=cal("trust_sensitivity"),
         trust_severity=cal("trust_severity"),
-        temperature=np.asarray(_temperature(x), dtype=float),
+        compliance_temperature=np.asarray(_temperature(x), dtype=float),
+        diversification_temperature=cal("diversification_temperature"),
+        lobbying_temperature=cal("lobbying_temperature"),
+        us_temperature=cal("us_temperature"),
+        china_temperature=cal("china_temperature"),
         inertia=cal("inertia"),
-        state_temperature=cal("state_temperature"),
         shock_sd=cal("trade_shock_sd"),
         lobbying_weight=cal("lobbying_weight"),
-        stake_half=cal("stake_half"),
         lobbying_cost=cal("lobbying_cost"),
+        meet_tolerance=cal("breakdown_meet_tolerance"),
+        cross_threshold=cal("breakdown_cross_threshold"),
+        sustain_rounds=cal("breakdown_sustain_rounds").astype(np.int64),
+        collapse_trust=cal("relation_collapse_trust"),
         relocation_rate=cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
         lobbying_strength=x.scen("lobbying_strength")[None, :] * firm_lobbying,
         china_share0=firm("china_profit_share"),
@@ -385,7 +426,7 @@ def build_params(
         security_pressure=security_pressure,
         coercion=coercion,
         embargo_restriction=embargo_restriction,
-        red_line=red_line,
+        announced_red_line=announced_red_line,
         path_us_tariff=_path_schedule(scenario.us_tariff_path, rounds, n),
         path_us_demand=_path_schedule(scenario.us_demand_path, rounds, n),
         path_cn_restriction=_path_schedule(scenario.cn_restriction_path, rounds, n),

@@ -28,12 +28,17 @@ class UsStance(NamedTuple):
 
 
 class ChinaStance(NamedTuple):
-    """What China announced this round (step 2); shapes ``(..., N)``."""
+    """China's stance this round (step 2); shapes ``(..., N)``.
 
-    red_line: np.ndarray  # compliance China tolerates, 0-1
+    Japan sees everything but the red line, unless China announces it (``line_known``: an
+    embargo's demand); otherwise Japan plans with its belief (:mod:`sim.core.beliefs`).
+    """
+
+    red_line: np.ndarray  # compliance China tolerates, 0-1 (its true line this round)
     restriction_fixed: np.ndarray  # unconditional rare-earth restriction, share withheld
     coercion: np.ndarray  # extra restriction at full excess over the red line, share
     access_fixed: np.ndarray  # market access before retaliation, 0-1
+    line_known: np.ndarray  # True where the red line is announced (known to Japan)
 
 
 class WelfareTerms(NamedTuple):
@@ -203,11 +208,18 @@ def china_payoff(
 
 
 def diversification_value(
-    level: np.ndarray, dependence: np.ndarray, belief: np.ndarray, p: Params
+    level: np.ndarray,
+    room: np.ndarray,
+    expected_restriction: np.ndarray,
+    p: Params,
 ) -> np.ndarray:
-    """Expected net value of a diversification level, $bn per quarter (benefit over the planning horizon minus spend)."""
-    reduction = np.minimum(
-        p.diversification_rate * level, np.maximum(dependence - p.dependence_floor, 0.0)
-    )
-    avoided = p.input_disruption * belief * reduction * p.planning_horizon
+    """Expected net value of investing ``level`` (0-1 of the highest spend) now, $bn.
+
+    New supply arrives after the lag and lowers dependence by ``diversification_rate x level``
+    (at most the ``room`` left above the floor once investments under way arrive); each
+    quarter of the planning horizon it then avoids ``input_disruption x expected restriction``
+    per unit of dependence. Value = F x (avoided losses - spend), F the fiscal weight of losses.
+    """
+    reduction = np.minimum(p.diversification_rate * level, room)
+    avoided = p.input_disruption * expected_restriction * reduction * p.planning_horizon
     return p.fiscal_multiplier * (avoided - p.diversification_spend * level)

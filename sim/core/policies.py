@@ -1,9 +1,14 @@
 """Decision rules: how each agent chooses, as pure functions over numpy arrays.
 
-Bounded rationality is a logit (quantal-response) choice: the probability of option k is
-proportional to ``exp(U_k / (scale * temperature))``, where ``scale`` is a money figure of
-the same world (so multiplying all money by a constant changes no probability). Choices
-are drawn by inverse CDF from uniforms supplied by the caller (:mod:`sim.core.draws`).
+Every adaptive choice is a logit (quantal-response) choice (:mod:`sim.core.choice`) on its
+own stakes: Japan's compliance on its gains from trade, its diversification on its largest
+quarterly programme, a firm's lobbying on its own profit, an adaptive state's severity on its
+own trade and strategic stakes. Choices are drawn by inverse CDF from uniforms supplied by
+the caller (:mod:`sim.core.draws`).
+
+Japan does not know China's red line: it plans with its belief (:mod:`sim.core.beliefs`)
+unless China announces the line (an embargo's demand). Firms and the government evaluate
+Japan's options under the same expectations.
 
 Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 adaptive.
 """
@@ -14,41 +19,38 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.core import payoffs
-from sim.core.params import COMPLIANCE_MENU, DIVERSIFICATION_MENU, STATE_MENU, Params
-from sim.core.payoffs import ChinaStance, UsStance
+from sim.core import beliefs, payoffs
+from sim.core.choice import expectation, logit_probabilities, sample_index, sequential_sum
+from sim.core.params import DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
+from sim.core.payoffs import ChinaStance, Instruments, UsStance
+
+__all__ = ["logit_probabilities", "sample_index"]
 
 REACTIVE, SCRIPTED, ADAPTIVE = 0, 1, 2
-_C = COMPLIANCE_MENU[:, None]  # (5, 1): option axis first, worlds last
-_X = DIVERSIFICATION_MENU[:, None]
+_X = DIVERSIFICATION_MENU[:, None]  # (X, 1): option axis first, worlds last
+_E = EFFORT_MENU[:, None]
+#: The compliance step a reactive Japan takes toward the side that hit harder.
+REACTIVE_STEP = 0.25
 
 
-def logit_probabilities(
-    utility: np.ndarray, scale: np.ndarray, temperature: np.ndarray
-) -> np.ndarray:
-    """Quantal-response probabilities over axis 0; ``utility`` in money, ``scale`` in the same money."""
-    z = (utility - utility.max(axis=0)) / (scale * temperature)
-    w = np.exp(z)
-    return w / _sequential_sum(w)
+def compliance_options(p: Params) -> np.ndarray:
+    """Japan's compliance menu as a column ``(M, 1)`` (options first, worlds last)."""
+    return p.compliance_menu[:, None]
 
 
-def _sequential_sum(x: np.ndarray) -> np.ndarray:
-    """Sum over axis 0 in index order (the same bits for any number of worlds)."""
-    total = x[0].copy()
-    for k in range(1, x.shape[0]):
-        total += x[k]
-    return total
+class WorldView(NamedTuple):
+    """The state a decision sees, shapes ``(N,)``; ``(F, N)`` for firms, ``(L, N)`` for beliefs."""
 
-
-def sample_index(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index drawn from categorical ``probabilities`` (options on axis 0) with uniforms ``u``."""
-    target = u * _sequential_sum(probabilities)
-    cdf = probabilities[0].copy()
-    idx = (cdf < target).astype(np.int64)
-    for k in range(1, probabilities.shape[0] - 1):
-        cdf += probabilities[k]
-        idx += cdf < target
-    return idx
+    compliance: np.ndarray  # last round's compliance
+    dependence: np.ndarray
+    trust_us: np.ndarray
+    trust_cn: np.ndarray
+    line_belief: np.ndarray  # (L, N) Japan's belief over China's red line
+    coercive: np.ndarray  # Japan's probability that China coerces unprovoked
+    china_share: np.ndarray
+    effort: np.ndarray  # (F, N) last round's lobbying effort
+    room: np.ndarray  # dependence left above the floor once investments under way arrive
+    recent_spend: np.ndarray  # diversification spent in the last three quarters, $bn
 
 
 def _severity(trust: np.ndarray, p: Params) -> np.ndarray:
@@ -56,16 +58,91 @@ def _severity(trust: np.ndarray, p: Params) -> np.ndarray:
     return 1.0 + p.trust_severity * (1.0 - trust)
 
 
-class WorldView(NamedTuple):
-    """The state a decision sees, shapes ``(N,)`` / ``(F, N)`` for firms."""
+def _select(mask: np.ndarray, a: NamedTuple, b: NamedTuple):
+    return type(a)(*(np.where(mask, x, y) for x, y in zip(a, b, strict=True)))
 
-    compliance: np.ndarray
-    dependence: np.ndarray
-    trust_us: np.ndarray
-    trust_cn: np.ndarray
-    belief: np.ndarray
-    china_share: np.ndarray
-    effort: np.ndarray
+
+def _pick(options: NamedTuple, pick: np.ndarray):
+    return type(options)(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
+
+
+# --- what Japan expects --------------------------------------------------------------------
+def expected_instruments(
+    compliance: np.ndarray, us: UsStance, cn: ChinaStance, view: WorldView, p: Params
+) -> Instruments:
+    """Tariff, restriction and access Japan expects at ``compliance`` (its belief where the line is unknown)."""
+    known = payoffs.excess(compliance, cn.red_line)
+    ex = np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+    return Instruments(
+        tariff=payoffs.realized_tariff(compliance, us),
+        restriction=np.minimum(cn.restriction_fixed + cn.coercion * ex, 1.0),
+        access=np.maximum(cn.access_fixed - p.access_cut * cn.coercion * ex, 0.0),
+    )
+
+
+def welfare_menu(
+    view: WorldView, p: Params, demand: np.ndarray, menu: Instruments, shock: np.ndarray
+) -> np.ndarray:
+    """National welfare at each compliance option, $bn per quarter, ``(..., M, N)``."""
+    terms = payoffs.japan_welfare_terms(
+        compliance_options(p),
+        view.compliance,
+        0.0,
+        menu.tariff,
+        menu.restriction,
+        menu.access,
+        view.dependence,
+        demand,
+        shock,
+        p,
+    )
+    return payoffs.japan_welfare(terms, p)
+
+
+def firm_profit_menu(
+    view: WorldView, p: Params, menu: Instruments, shock: np.ndarray
+) -> np.ndarray:
+    """Each firm's profit at each of Japan's compliance options, $bn per quarter, ``(F, ..., M, N)``."""
+    return payoffs.firm_profits(
+        compliance_options(p),
+        menu.tariff,
+        menu.restriction,
+        menu.access,
+        view.dependence,
+        shock,
+        view.china_share,
+        p,
+    )
+
+
+def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
+    """Weight the government gives each firm's profit (Grossman-Helpman), shape ``(F, N)``."""
+    return p.lobbying_weight * p.lobbying_efficiency * p.lobbying_strength * effort
+
+
+def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum over firms of weight x profit, in a fixed order, shape ``(..., N)``."""
+    lead = (1,) * (profit_menu.ndim - weights.ndim)
+    w = weights.reshape(weights.shape[:1] + lead + weights.shape[1:])
+    return sequential_sum(profit_menu * w)
+
+
+def compliance_probabilities(objective: np.ndarray, p: Params) -> np.ndarray:
+    """The government's logit over compliance options; options on axis -2, ``(..., M, N)``."""
+    moved = np.moveaxis(objective, -2, 0)
+    prob = logit_probabilities(moved, p.compliance_scale, p.compliance_temperature)
+    return np.moveaxis(prob, 0, -2)
+
+
+def japan_compliance_probabilities(
+    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+) -> np.ndarray:
+    """Japan's logit over compliance given the stances (last round's lobbying), ``(..., M, N)``."""
+    menu = expected_instruments(compliance_options(p), us, cn, view, p)
+    welfare = welfare_menu(view, p, us.demand, menu, shock)
+    profits = firm_profit_menu(view, p, menu, shock)
+    objective = welfare + lobbied_profit(profits, lobbying_weights(view.effort, p))
+    return compliance_probabilities(objective, p)
 
 
 # --- step 1: the United States ------------------------------------------------------------
@@ -92,168 +169,108 @@ def us_stance(
         )
         stance = _select(codes == SCRIPTED, scripted, stance)
     if (codes == ADAPTIVE).any():
-        # Best response with lookahead: the US knows Japan's payoffs and evaluates Japan's
-        # quantal response to each severity multiplier, then chooses by logit itself.
+        # The US knows Japan's payoffs, evaluates Japan's quantal response to each severity
+        # multiplier (given last round's China stance), then chooses by logit itself.
+        m = len(STATE_MENU)
+        base = us_reactive_stance(t, view, p)
         options = UsStance(
-            demand=stance.demand[None, :] * np.ones((len(STATE_MENU), 1)),
-            tariff_fixed=np.broadcast_to(stance.tariff_fixed, (len(STATE_MENU), p.n_worlds)),
-            tariff_slope=STATE_MENU[:, None] * us_reactive_stance(t, view, p).tariff_slope,
+            demand=np.broadcast_to(base.demand, (m, p.n_worlds)),
+            tariff_fixed=np.broadcast_to(base.tariff_fixed, (m, p.n_worlds)),
+            tariff_slope=STATE_MENU[:, None] * base.tariff_slope,
         )
         cn_b = ChinaStance(*(x[None, :] for x in last_cn))
         us_b = UsStance(*(x[:, None, :] for x in options))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (M, 5, N)
-        tariff = payoffs.realized_tariff(_C[None], us_b)
-        value = _expectation(prob, payoffs.us_payoff(_C[None], tariff, shock, p))  # (M, N)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, M, N)
+        c = compliance_options(p)[None]
+        tariff = payoffs.realized_tariff(c, us_b)
+        value = expectation(
+            np.moveaxis(prob, 1, 0), np.moveaxis(payoffs.us_payoff(c, tariff, shock, p), 1, 0)
+        )
         scale = p.gains * p.exports_us + p.us_alignment_value
-        pick = sample_index(logit_probabilities(value, scale, p.state_temperature), u)
-        chosen = UsStance(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
-        stance = _select(codes == ADAPTIVE, chosen, stance)
+        pick = sample_index(logit_probabilities(value, scale, p.us_temperature), u)
+        stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
     return stance
 
 
 # --- step 2: China ---------------------------------------------------------------------------
-def china_reactive_stance(t: int, view: WorldView, p: Params) -> ChinaStance:
-    """Retaliation above the red line, harsher as trust falls; an embargo window adds a fixed restriction."""
+def china_reactive_stance(t: int, view: WorldView, p: Params, red_line: np.ndarray) -> ChinaStance:
+    """Retaliation above its line (its own, or an embargo's announced demand), harsher as trust falls."""
+    announced = p.announced_red_line[t]
+    known = ~np.isnan(announced)
     return ChinaStance(
-        red_line=p.red_line[t],
+        red_line=np.where(known, announced, red_line),
         restriction_fixed=p.embargo_restriction[t],
         coercion=p.coercion[t] * _severity(view.trust_cn, p),
         access_fixed=np.ones(p.n_worlds),
+        line_known=known,
     )
 
 
 def china_stance(
-    t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, us: UsStance
+    t: int,
+    view: WorldView,
+    p: Params,
+    u: np.ndarray,
+    shock: np.ndarray,
+    us: UsStance,
+    red_line: np.ndarray,
 ) -> ChinaStance:
-    """China's stance for round ``t`` under each world's policy (reactive, scripted or adaptive)."""
-    stance = china_reactive_stance(t, view, p)
+    """China's stance for round ``t`` under each world's policy; ``red_line`` is its true line."""
+    stance = china_reactive_stance(t, view, p, red_line)
     codes = p.china_policy
     if (codes == SCRIPTED).any():
-        scripted = ChinaStance(
-            red_line=p.red_line[t],
+        scripted = stance._replace(
             restriction_fixed=p.path_cn_restriction[t],
             coercion=np.zeros(p.n_worlds),
             access_fixed=p.path_cn_access[t],
         )
         stance = _select(codes == SCRIPTED, scripted, stance)
     if (codes == ADAPTIVE).any():
-        base = china_reactive_stance(t, view, p)
+        base = china_reactive_stance(t, view, p, red_line)
         m = len(STATE_MENU)
-        options = ChinaStance(
-            red_line=np.broadcast_to(base.red_line, (m, p.n_worlds)),
-            restriction_fixed=np.broadcast_to(base.restriction_fixed, (m, p.n_worlds)),
-            coercion=STATE_MENU[:, None] * base.coercion,
-            access_fixed=np.broadcast_to(base.access_fixed, (m, p.n_worlds)),
+        options = ChinaStance(*(np.broadcast_to(x, (m, p.n_worlds)) for x in base))._replace(
+            coercion=STATE_MENU[:, None] * base.coercion
         )
         cn_b = ChinaStance(*(x[:, None, :] for x in options))
         us_b = UsStance(*(x[None, :] for x in us))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (M, 5, N)
-        inst = payoffs.instruments(_C[None], us_b, cn_b, p)
-        value = _expectation(
-            prob, payoffs.china_payoff(_C[None], inst.restriction, inst.access, shock, p)
-        )
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, M, N)
+        c = compliance_options(p)[None]
+        inst = payoffs.instruments(c, us_b, cn_b, p)
+        payoff = payoffs.china_payoff(c, inst.restriction, inst.access, shock, p)
+        value = expectation(np.moveaxis(prob, 1, 0), np.moveaxis(payoff, 1, 0))
         scale = p.gains * p.trade_cn + p.cn_tech_loss
-        pick = sample_index(logit_probabilities(value, scale, p.state_temperature), u)
-        chosen = ChinaStance(*(np.take_along_axis(x, pick[None, :], axis=0)[0] for x in options))
-        stance = _select(codes == ADAPTIVE, chosen, stance)
+        pick = sample_index(logit_probabilities(value, scale, p.china_temperature), u)
+        stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
     return stance
 
 
-def _expectation(prob: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Expected value over Japan's compliance options (axis 1), summed in a fixed order."""
-    return _sequential_sum(np.moveaxis(prob * value, 1, 0))
-
-
-def _select(mask: np.ndarray, a: NamedTuple, b: NamedTuple):
-    return type(a)(*(np.where(mask, x, y) for x, y in zip(a, b, strict=True)))
-
-
 # --- step 3: firms ------------------------------------------------------------------------------
-def menu_instruments(us: UsStance, cn: ChinaStance, p: Params) -> payoffs.Instruments:
-    """Tariff, restriction and access at each of Japan's compliance options, shapes ``(5, N)``."""
-    return payoffs.instruments(_C, us, cn, p)
-
-
-def firm_profit_menu(
-    view: WorldView, p: Params, menu: payoffs.Instruments, shock: np.ndarray
+def lobbying_choice(
+    view: WorldView, p: Params, welfare: np.ndarray, profits: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    """Each firm's profit at each of Japan's compliance options, $bn per quarter, ``(F, 5, N)``."""
-    return payoffs.firm_profits(
-        _C, menu.tariff, menu.restriction, menu.access, view.dependence, shock, view.china_share, p
-    )
+    """Each firm's lobbying effort 0-1, a logit choice on its own profit, shape ``(F, N)``.
 
-
-def lobbying_effort(profit_menu: np.ndarray, p: Params) -> np.ndarray:
-    """Lobbying effort 0-1 per firm, driven by its stake: how much its profit depends on Japan's choice."""
-    stake = (profit_menu.max(axis=1) - profit_menu.min(axis=1)) / p.firm_profit
-    return np.minimum(1.0, p.lobbying_strength * stake / (stake + p.stake_half))
-
-
-def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
-    """Weight the government gives each firm's profit (Grossman-Helpman), shape ``(F, N)``."""
-    return p.lobbying_weight * p.lobbying_efficiency * effort
-
-
-def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Sum over firms of weight x profit, in a fixed order (bit-identical for any N), shape ``(..., N)``."""
-    total = profit_menu[0] * weights[0]
-    for f in range(1, weights.shape[0]):
-        total = total + profit_menu[f] * weights[f]
-    return total
+    A firm values effort ``e`` by its expected profit under the government's quantal response
+    when its weight is ``w_f(e)`` and the other firms lobby as last round, less the cost
+    ``lobbying_cost x profit x e``; ``welfare`` is ``(M, N)``, ``profits`` ``(F, M, N)``.
+    """
+    w_last = lobbying_weights(view.effort, p)
+    base = welfare + lobbied_profit(profits, w_last)  # (M, N)
+    w_full = lobbying_weights(np.ones_like(view.effort), p)  # (F, N)
+    delta = _E[None] * w_full[:, None, :] - w_last[:, None, :]  # (F, E, N)
+    objective = base[None, None] + delta[:, :, None, :] * profits[:, None]  # (F, E, M, N)
+    prob = compliance_probabilities(objective, p)
+    gain = (1.0 - p.inertia) * expectation(
+        np.moveaxis(prob, 2, 0), np.moveaxis(profits[:, None], 2, 0)
+    )  # (F, E, N)
+    value = gain - p.lobbying_cost * p.firm_profit[:, None, :] * _E[None]
+    choice = logit_probabilities(
+        np.moveaxis(value, 1, 0), p.firm_profit, p.lobbying_temperature
+    )  # (E, F, N)
+    return EFFORT_MENU[sample_index(choice, u)]
 
 
 # --- step 4: Japan ----------------------------------------------------------------------------------
-def compliance_objective(
-    view: WorldView,
-    p: Params,
-    demand: np.ndarray,
-    menu: payoffs.Instruments,
-    shock: np.ndarray,
-    weights: np.ndarray,
-    profit_menu: np.ndarray | None = None,
-) -> np.ndarray:
-    """The government's objective at each compliance option, $bn per quarter, ``(..., 5, N)``.
-
-    National welfare plus the lobbying-weighted profits of firms (Grossman-Helpman).
-    """
-    terms = payoffs.japan_welfare_terms(
-        _C,
-        view.compliance,
-        0.0,
-        menu.tariff,
-        menu.restriction,
-        menu.access,
-        view.dependence,
-        demand,
-        shock,
-        p,
-    )
-    if profit_menu is None:
-        profit_menu = payoffs.firm_profits(
-            _C,
-            menu.tariff,
-            menu.restriction,
-            menu.access,
-            view.dependence,
-            shock,
-            view.china_share,
-            p,
-        )
-    return payoffs.japan_welfare(terms, p) + lobbied_profit(profit_menu, weights)
-
-
-def japan_compliance_probabilities(
-    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
-) -> np.ndarray:
-    """Japan's logit probabilities over compliance options (no inertia), shape ``(..., 5, N)``."""
-    weights = lobbying_weights(view.effort, p)
-    menu = payoffs.instruments(_C, us, cn, p)
-    objective = compliance_objective(view, p, us.demand, menu, shock, weights)
-    return np.moveaxis(
-        logit_probabilities(np.moveaxis(objective, -2, 0), p.money_scale, p.temperature), 0, -2
-    )
-
-
 class JapanDraws(NamedTuple):
     """The uniforms Japan's choice uses this round, shapes ``(N,)``."""
 
@@ -265,9 +282,30 @@ class JapanDraws(NamedTuple):
 class JapanChoice(NamedTuple):
     """Japan's choice in one round, shapes ``(N,)``."""
 
-    compliance: np.ndarray  # 0-1, a value of COMPLIANCE_MENU
-    diversification: np.ndarray  # level 0-1 of the highest spend
+    compliance: np.ndarray  # 0-1
+    diversification: np.ndarray  # level 0-1 of the highest quarterly spend
     kept: np.ndarray  # True where inertia kept last round's compliance
+
+
+def expected_restriction(view: WorldView, cn: ChinaStance, p: Params) -> np.ndarray:
+    """The restriction Japan expects in a future quarter: episodes plus retaliation at its compliance."""
+    hazard = beliefs.episode_hazard(view.coercive, p.hazard_restrained, p.hazard_coercive)
+    episodes = hazard * p.episode_length * p.episode_restriction
+    retaliation = cn.coercion * beliefs.expected_excess(view.compliance, view.line_belief)
+    return np.minimum(episodes + retaliation, 1.0)
+
+
+def diversification_choice(
+    view: WorldView, cn: ChinaStance, p: Params, u: np.ndarray
+) -> np.ndarray:
+    """Japan's diversification level 0-1: a logit on its expected net value, within the budget."""
+    value = payoffs.diversification_value(_X, view.room, expected_restriction(view, cn, p), p)
+    affordable = (
+        view.recent_spend + p.diversification_spend * _X <= p.diversification_budget + 1e-12
+    )
+    value = np.where(affordable, value, -np.inf)
+    prob = logit_probabilities(value, p.diversification_spend, p.diversification_temperature)
+    return DIVERSIFICATION_MENU[sample_index(prob, u)]
 
 
 def japan_decision(
@@ -276,34 +314,28 @@ def japan_decision(
     p: Params,
     us: UsStance,
     cn: ChinaStance,
-    menu: payoffs.Instruments,
-    profit_menu: np.ndarray,
-    effort: np.ndarray,
-    shock: np.ndarray,
+    objective: np.ndarray,
     draws: JapanDraws,
 ) -> JapanChoice:
-    """Japan's compliance and diversification for round ``t`` under each world's policy."""
-    weights = lobbying_weights(effort, p)
-    objective = compliance_objective(view, p, us.demand, menu, shock, weights, profit_menu)
-    prob = logit_probabilities(objective, p.money_scale, p.temperature)
-    adaptive = COMPLIANCE_MENU[sample_index(prob, draws.compliance)]
+    """Japan's compliance and diversification for round ``t`` under each world's policy.
+
+    ``objective`` is the government's objective at each compliance option, ``(M, N)``.
+    """
+    prob = compliance_probabilities(objective, p)
+    adaptive = p.compliance_menu[sample_index(prob, draws.compliance)]
     kept = draws.inertia < p.inertia
     compliance = np.where(kept, view.compliance, adaptive)
     codes = p.japan_policy
     if (codes == SCRIPTED).any():
         compliance = np.where(codes == SCRIPTED, p.path_jp_compliance[t], compliance)
     if (codes == REACTIVE).any():
-        # Move one step toward the side that hit harder last round (its cost now, at current compliance).
+        # One step toward the side that hit harder last round (its cost at current compliance).
         us_hit = payoffs.realized_tariff(view.compliance, us) - p.us_base_tariff
         cn_hit = payoffs.realized_restriction(view.compliance, cn)
-        step = np.where(us_hit > cn_hit, 0.25, np.where(cn_hit > us_hit, -0.25, 0.0))
-        compliance = np.where(
-            codes == REACTIVE, np.minimum(np.maximum(view.compliance + step, 0.0), 1.0), compliance
+        step = np.where(
+            us_hit > cn_hit, REACTIVE_STEP, np.where(cn_hit > us_hit, -REACTIVE_STEP, 0.0)
         )
-    value = payoffs.diversification_value(_X, view.dependence, view.belief, p)
-    div = DIVERSIFICATION_MENU[
-        sample_index(
-            logit_probabilities(value, p.money_scale, p.temperature), draws.diversification
-        )
-    ]
-    return JapanChoice(compliance=compliance, diversification=div, kept=kept & (codes == ADAPTIVE))
+        moved = np.minimum(np.maximum(view.compliance + step, 0.0), 1.0)
+        compliance = np.where(codes == REACTIVE, moved, compliance)
+    diversification = diversification_choice(view, cn, p, draws.diversification)
+    return JapanChoice(compliance, diversification, kept & (codes == ADAPTIVE))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core import payoffs
-from sim.core.breakdown import BreakdownRule, BreakdownState, posture
+from sim.core import beliefs, payoffs
+from sim.core.alignment import alignment_index
+from sim.core.breakdown import BreakdownState, DetectorRule, Observation, posture
+from sim.core.choice import sequential_sum
 from sim.core.dynamics import RoundOutcome, WorldState
 from sim.core.params import Params
 from sim.core.payoffs import ChinaStance, UsStance
@@ -21,13 +23,15 @@ ROUND_COLUMNS: dict[str, str] = {
     "us_demand": "compliance demanded by the US, 0-1",
     "us_tariff_threat": "US tariff at zero compliance, ad-valorem share",
     "us_tariff": "US tariff on Japanese goods, ad-valorem share",
-    "cn_red_line": "compliance China tolerates, 0-1",
+    "cn_red_line": "compliance China tolerates this round (its line, or an embargo's demand), 0-1",
+    "cn_red_line_known": "1 if China announced its line this round (an embargo's demand)",
     "cn_restriction_threat": "Chinese restriction at full compliance, share withheld",
     "cn_restriction": "Chinese rare-earth / critical-input restriction, share withheld",
     "cn_access": "market access for Japanese firms in China, 0-1",
     "jp_compliance": "Japan's export-control compliance, 0-1",
-    "jp_diversification": "Japan's diversification level, 0-1 of highest spend",
+    "jp_diversification": "Japan's diversification level, 0-1 of highest quarterly spend",
     "jp_inertia": "1 if Japan kept last round's compliance by inertia",
+    "alignment": "alignment index: excess over China's line - shortfall from the US demand, -1 (China) to 1 (US)",
     "jp_welfare_bn_q": "Japan's national welfare, $bn per quarter",
     "jp_objective_bn_q": "Japan's government objective (welfare + lobbying), $bn per quarter",
     "jp_gains_cn_bn_q": "gains from trade with China, $bn per quarter",
@@ -43,11 +47,16 @@ ROUND_COLUMNS: dict[str, str] = {
     "rare_earth_dependence": "share of Japan's rare earths from China, 0-1",
     "trust_us": "Japan-US trust, 0-1",
     "trust_cn": "Japan-China trust, 0-1",
-    "restriction_belief": "Japan's expected Chinese restriction, 0-1",
-    "posture": "0 balancing, 1 tilting US, 2 tilting China (this round's compliance)",
+    "belief_red_line": "Japan's expected Chinese red line (mean of its belief), 0-1",
+    "belief_coercive": "Japan's probability that China coerces unprovoked, 0-1",
+    "expected_restriction": "restriction Japan expects in a future quarter, share withheld",
+    "china_red_line": "China's true standing red line (drawn at the start), 0-1",
+    "posture": "0 balancing, 1 siding with the US, 2 siding with China (this round)",
     "breakdown_side": "0 none yet, 1 broke toward the US, 2 toward China",
     "breakdown_round": "first round of the sustained breakdown, -1 if none",
-    "breakdown_channel": "0 none, 1 compliance left the band, 2 a relation collapsed",
+    "breakdown_channel": "0 none, 1 compliance, 2 a relation Japan's moves collapsed",
+    "rupture_side": "0 none yet, 1 the US, 2 China broke the relation by its own actions",
+    "rupture_round": "first round of the sustained collapse that state caused, -1 if none",
 }
 FIRM_COLUMNS: dict[str, str] = {
     "profit_bn_q": "operating profit after lobbying costs, $bn per quarter",
@@ -63,7 +72,9 @@ def round_record(
     outcome: RoundOutcome,
     world: WorldState,
     detector: BreakdownState,
-    rule: BreakdownRule,
+    obs: Observation,
+    rule: DetectorRule,
+    expected_r: np.ndarray,
     p: Params,
 ) -> dict[str, np.ndarray]:
     """All columns for one round, each an array over worlds; ``world`` is the state after the round."""
@@ -73,12 +84,14 @@ def round_record(
         "us_tariff_threat": payoffs.realized_tariff(np.zeros(p.n_worlds), us),
         "us_tariff": outcome.tariff,
         "cn_red_line": cn.red_line,
+        "cn_red_line_known": cn.line_known.astype(np.int8),
         "cn_restriction_threat": payoffs.realized_restriction(np.ones(p.n_worlds), cn),
         "cn_restriction": outcome.restriction,
         "cn_access": outcome.access,
         "jp_compliance": choice.compliance,
         "jp_diversification": choice.diversification,
         "jp_inertia": choice.kept.astype(np.int8),
+        "alignment": alignment_index(choice.compliance, us.demand, cn.red_line),
         "jp_welfare_bn_q": outcome.welfare,
         "jp_objective_bn_q": outcome.objective,
         "jp_gains_cn_bn_q": w.gains_cn,
@@ -94,11 +107,16 @@ def round_record(
         "rare_earth_dependence": world.dependence,
         "trust_us": world.trust_us,
         "trust_cn": world.trust_cn,
-        "restriction_belief": world.belief,
-        "posture": posture(choice.compliance, rule).astype(np.int8),
+        "belief_red_line": sequential_sum(beliefs.RED_LINES[:, None] * world.line_belief),
+        "belief_coercive": world.coercive,
+        "expected_restriction": expected_r,
+        "china_red_line": world.red_line,
+        "posture": posture(obs, rule),
         "breakdown_side": detector.side,
         "breakdown_round": detector.round,
         "breakdown_channel": detector.channel,
+        "rupture_side": detector.rupture,
+        "rupture_round": detector.rupture_round,
     }
     for i, firm in enumerate(p.firm_names):
         rec[f"{firm}_profit_bn_q"] = outcome.firm_profit[i]

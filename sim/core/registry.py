@@ -216,6 +216,9 @@ POSITIVE_KIND = EntryKind(POSITIVE)
 GROWTH = EntryKind(Real(-0.2, 0.2, what="annual growth"))
 QUARTERS = EntryKind(Integer(1, None, what="a whole number of quarters", whole_floats=True))
 
+COUNT = EntryKind(Integer(3, 201, what="a whole number of options", whole_floats=True))
+TEMPERATURE = EntryKind(Real(0.0, 10.0, closed="right"))
+
 CALIBRATION_ENTRIES: dict[str, EntryKind] = {
     "trade_cn": MONEY,
     "trade_balance_cn": SIGNED_MONEY,
@@ -244,13 +247,19 @@ CALIBRATION_ENTRIES: dict[str, EntryKind] = {
     "stress_debt_increase": NONNEG_KIND,
     "stress_growth_drop": NONNEG_KIND,
     "diversification_spend": MONEY,
+    "diversification_budget": MONEY,
     "diversification_rate": SHARE_KIND,
     "diversification_lag": QUARTERS,
     "dependence_floor": SHARE_KIND,
     "planning_horizon": QUARTERS,
-    "belief_rate": SHARE_KIND,
-    "initial_restriction_belief": SHARE_KIND,
     "china_red_line": SHARE_KIND,
+    "china_red_line_sd": EntryKind(Real(0.01, 0.5)),
+    "coercive_prior": EntryKind(Real(0.001, 0.999)),
+    "hazard_restrained": EntryKind(Real(0.0, 0.5, closed="right")),
+    "hazard_coercive": EntryKind(Real(0.0, 0.9, closed="right")),
+    "episode_restriction": SHARE_KIND,
+    "episode_length": EntryKind(Real(0.25, 40.0)),
+    "belief_noise": EntryKind(Real(0.005, 1.0)),
     "access_cut": SHARE_KIND,
     "us_alignment_value": MONEY,
     "cn_tech_loss": MONEY,
@@ -259,15 +268,38 @@ CALIBRATION_ENTRIES: dict[str, EntryKind] = {
     "trust_rate": SHARE_KIND,
     "trust_sensitivity": NONNEG_KIND,
     "trust_severity": NONNEG_KIND,
-    "temperature": POSITIVE_KIND,
+    "compliance_options": COUNT,
+    "compliance_temperature": TEMPERATURE,
+    "diversification_temperature": TEMPERATURE,
+    "lobbying_temperature": TEMPERATURE,
+    "us_temperature": TEMPERATURE,
+    "china_temperature": TEMPERATURE,
     "inertia": SHARE_KIND,
-    "state_temperature": POSITIVE_KIND,
     "trade_shock_sd": NONNEG_KIND,
     "lobbying_weight": NONNEG_KIND,
-    "stake_half": POSITIVE_KIND,
     "lobbying_cost": SHARE_KIND,
     "relocation_rate": SHARE_KIND,
+    "breakdown_meet_tolerance": SHARE_KIND,
+    "breakdown_cross_threshold": EntryKind(Real(0.0, 1.0, closed="right")),
+    "breakdown_sustain_rounds": QUARTERS,
+    "relation_collapse_trust": SHARE_KIND,
 }
+
+#: The temperatures of the model's decisions: divided together for "near best response".
+TEMPERATURE_ENTRIES = (
+    "compliance_temperature",
+    "diversification_temperature",
+    "lobbying_temperature",
+    "us_temperature",
+    "china_temperature",
+)
+#: The breakdown detector's constants (sensitivity of the headline to each is reported).
+DETECTOR_ENTRIES = (
+    "breakdown_meet_tolerance",
+    "breakdown_cross_threshold",
+    "breakdown_sustain_rounds",
+    "relation_collapse_trust",
+)
 
 FIRM_ENTRIES: dict[str, EntryKind] = {
     "profit": MONEY,

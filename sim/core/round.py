@@ -1,8 +1,9 @@
 """One round of the model, written once: every engine calls :func:`play_round`.
 
-The round order (ODD section 3): (1) the US announces its stance, (2) China announces its
-stance, (3) firms lobby on what each of Japan's options would bring them, (4) Japan
-chooses, (5) the world updates and the breakdown detector advances. The Mesa model plays it
+The round order (ODD section 3): (1) the US announces its stance, (2) China sets its stance,
+(3) firms choose their lobbying on what each of Japan's options would bring them, (4) Japan
+chooses compliance and diversification, (5) the world updates (payoffs, trust, Japan's
+beliefs, diversification, relocation) and the breakdown detector advances. The Mesa model plays it
 for one world and copies the result onto its agents; the batch engine plays it for many
 worlds at once. Both pass the same draws, so both give the same numbers to the last bit.
 """
@@ -15,12 +16,22 @@ import numpy as np
 
 from sim.core import dynamics, policies
 from sim.core.breakdown import (
-    BreakdownRule,
     BreakdownState,
+    Observation,
     initial_breakdown_state,
+    rule_of,
     update_breakdown,
 )
-from sim.core.draws import U_CN, U_COMPLIANCE, U_DIVERSIFICATION, U_INERTIA, U_US, trade_shock
+from sim.core.draws import (
+    S_RED_LINE,
+    U_CN,
+    U_COMPLIANCE,
+    U_DIVERSIFICATION,
+    U_FIRMS,
+    U_INERTIA,
+    U_US,
+    trade_shock,
+)
 from sim.core.params import Params
 from sim.core.payoffs import ChinaStance, UsStance
 from sim.core.records import round_record
@@ -45,13 +56,13 @@ class PlayedRound(NamedTuple):
     record: dict[str, np.ndarray]  # every column of sim.core.records, shape (N,)
 
 
-def initial_round_state(p: Params) -> RoundState:
-    """The state before round 0."""
-    world = dynamics.initial_world(p)
+def initial_round_state(p: Params, setup: np.ndarray) -> RoundState:
+    """The state before round 0; ``setup`` ``(1, N)`` are the run's setup uniforms."""
+    world = dynamics.initial_world(p, setup[S_RED_LINE])
     return RoundState(
         world=world,
         detector=initial_breakdown_state(p.n_worlds),
-        last_cn=policies.china_reactive_stance(0, world.view(), p),
+        last_cn=policies.china_reactive_stance(0, world.view(p), p, world.red_line),
     )
 
 
@@ -61,32 +72,45 @@ def play_round(
     uniforms: np.ndarray,
     normal: np.ndarray,
     p: Params,
-    rule: BreakdownRule,
 ) -> tuple[RoundState, PlayedRound]:
-    """Play round ``t`` for every world; ``uniforms`` is ``(5, N)``, ``normal`` is ``(N,)``."""
+    """Play round ``t`` for every world; ``uniforms`` is ``(5 + F, N)``, ``normal`` ``(N,)``."""
     shock = trade_shock(normal, p.shock_sd)
-    view = state.world.view()
-    # 1-2: the states announce their stances.
+    world = state.world
+    view = world.view(p)
+    # 1-2: the states set their stances (China's line is its own; Japan sees it only if announced).
     us = policies.us_stance(t, view, p, uniforms[U_US], shock, state.last_cn)
-    cn = policies.china_stance(t, view, p, uniforms[U_CN], shock, us)
-    # 3: firms lobby on what each compliance option would bring them.
-    menu = policies.menu_instruments(us, cn, p)
-    profit_menu = policies.firm_profit_menu(view, p, menu, shock)
-    effort = policies.lobbying_effort(profit_menu, p)
+    cn = policies.china_stance(t, view, p, uniforms[U_CN], shock, us, world.red_line)
+    # 3: firms lobby on what each compliance option would bring them, as Japan expects it.
+    menu = policies.expected_instruments(policies.compliance_options(p), us, cn, view, p)
+    welfare = policies.welfare_menu(view, p, us.demand, menu, shock)
+    profits = policies.firm_profit_menu(view, p, menu, shock)
+    effort = policies.lobbying_choice(view, p, welfare, profits, uniforms[U_FIRMS:])
+    weights = policies.lobbying_weights(effort, p)
     # 4: Japan chooses.
     draws = policies.JapanDraws(
         inertia=uniforms[U_INERTIA],
         compliance=uniforms[U_COMPLIANCE],
         diversification=uniforms[U_DIVERSIFICATION],
     )
-    choice = policies.japan_decision(t, view, p, us, cn, menu, profit_menu, effort, shock, draws)
-    # 5: the world updates.
-    weights = policies.lobbying_weights(effort, p)
-    outcome = dynamics.realize_round(state.world, choice, us, cn, effort, weights, shock, p)
-    world = dynamics.advance_world(state.world, choice, us, cn, outcome, effort, p)
-    detector = update_breakdown(
-        state.detector, t, choice.compliance, world.trust_us, world.trust_cn, rule
+    objective = welfare + policies.lobbied_profit(profits, weights)
+    choice = policies.japan_decision(t, view, p, us, cn, objective, draws)
+    # 5: the world updates; the detector reads what Japan did and the relations.
+    outcome = dynamics.realize_round(world, choice, us, cn, effort, weights, shock, p)
+    after = dynamics.advance_world(world, choice, us, cn, outcome, effort, p)
+    obs = Observation(
+        compliance=choice.compliance,
+        demand=us.demand,
+        red_line=cn.red_line,
+        trust_us=after.trust_us,
+        trust_cn=after.trust_cn,
+        japan_part_us=after.japan_part_us,
+        other_part_us=after.other_part_us,
+        japan_part_cn=after.japan_part_cn,
+        other_part_cn=after.other_part_cn,
     )
-    record = round_record(us, cn, choice, outcome, world, detector, rule, p)
+    rule = rule_of(p)
+    detector = update_breakdown(state.detector, t, obs, rule)
+    expected_r = policies.expected_restriction(after.view(p), cn, p)
+    record = round_record(us, cn, choice, outcome, after, detector, obs, rule, expected_r, p)
     played = PlayedRound(us, cn, effort, choice, outcome, record)
-    return RoundState(world, detector, cn), played
+    return RoundState(after, detector, cn), played

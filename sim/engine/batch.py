@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.core.breakdown import BreakdownRule
 from sim.core.draws import unique_seed_draws
 from sim.core.outcomes import OutcomeAccumulator
 from sim.core.params import Params
@@ -48,16 +47,16 @@ def _run_block(
     p: Params,
     uniforms: np.ndarray,
     normals: np.ndarray,
+    setup: np.ndarray,
     inverse: np.ndarray,
-    rule: BreakdownRule,
     record_rounds: bool,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
     """Run one block of worlds; ``uniforms[t, :, inverse]`` are world draws for round t."""
-    state = initial_round_state(p)
+    state = initial_round_state(p, setup[:, inverse])
     acc = OutcomeAccumulator(p.firm_names, p.n_worlds)
     records: dict[str, list[np.ndarray]] = {}
     for t in range(p.rounds):
-        state, played = play_round(state, t, uniforms[t][:, inverse], normals[t][inverse], p, rule)
+        state, played = play_round(state, t, uniforms[t][:, inverse], normals[t][inverse], p)
         acc.add(played.record)
         if record_rounds:
             for k, v in played.record.items():
@@ -69,13 +68,11 @@ def _run_block(
 def run_batch(
     p: Params,
     seeds: np.ndarray,
-    rule: BreakdownRule | None = None,
     record_rounds: bool = False,
     block_size: int = DEFAULT_BLOCK_SIZE,
     threads: int = 1,
 ) -> BatchResult:
     """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``."""
-    rule = rule or BreakdownRule()
     seeds = np.asarray(seeds, dtype=np.int64)
     if seeds.shape != (p.n_worlds,):
         raise ValueError(f"seeds: expected {p.n_worlds} seeds, got shape {seeds.shape}")
@@ -83,13 +80,20 @@ def run_batch(
         raise ValueError(f"block_size: must be >= 1, got {block_size}")
     if threads < 1:
         raise ValueError(f"threads: must be >= 1, got {threads}")
-    uniforms, normals, inverse = unique_seed_draws(seeds, p.rounds)
+    draws = unique_seed_draws(seeds, p.rounds, len(p.firm_names))
     bounds = [(a, min(a + block_size, p.n_worlds)) for a in range(0, p.n_worlds, block_size)]
 
     def one(bound: tuple[int, int]):
         start, stop = bound
         block = p if (start, stop) == (0, p.n_worlds) else p.worlds(start, stop)
-        return _run_block(block, uniforms, normals, inverse[start:stop], rule, record_rounds)
+        return _run_block(
+            block,
+            draws.uniforms,
+            draws.normals,
+            draws.setup,
+            draws.inverse[start:stop],
+            record_rounds,
+        )
 
     if threads == 1 or len(bounds) == 1:
         results = [one(b) for b in bounds]

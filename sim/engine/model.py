@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.catalog import resolve_calibration, resolve_scenario
-from sim.core.breakdown import SIDE_NAMES, BreakdownRule, BreakdownState
+from sim.core.breakdown import RUPTURE_NAMES, SIDE_NAMES, BreakdownState
 from sim.core.calibration import Calibration
 from sim.core.constraints import check_seed
 from sim.core.draws import draw_table
@@ -42,15 +42,12 @@ class BalancingModel(mesa.Model):
         scenario: str | Scenario = "baseline",
         calibration: str | Calibration = "article",
         rounds: int = 40,
-        rule: BreakdownRule | None = None,
         overrides: dict[str, float] | None = None,
         rng: int | None = 0,
         **levels: float | None,
     ) -> None:
         super().__init__(rng=check_seed("seed", rng))
         rounds = ROUNDS.check("rounds", rounds)
-        # The whole run's randomness, drawn first from the seeded generator (see sim.core.draws).
-        self.draws = draw_table(self.rng, rounds)
         for key in levels:
             if key not in LEVEL_OVERRIDES:
                 raise TypeError(f"BalancingModel got an unexpected keyword argument {key!r}")
@@ -58,12 +55,13 @@ class BalancingModel(mesa.Model):
         # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its experimental
         # Scenario class (SolaraViz checks it on Reset).
         self.scenario_config = resolve_scenario(scenario)
-        self.rule = rule or BreakdownRule()
         ov = dict(overrides or {})
         ov.update({k: v for k, v in levels.items() if v is not None})
         self.params = build_params(self.calibration, self.scenario_config, rounds, 1, ov)
         self.rounds = rounds
-        self.state = initial_round_state(self.params)
+        # The whole run's randomness, drawn first from the seeded generator (see sim.core.draws).
+        self.draws = draw_table(self.rng, rounds, len(self.params.firm_names))
+        self.state = initial_round_state(self.params, self.draws.setup[:, None])
         self.record: dict[str, np.ndarray] = {}
         self._played = 0
         self.accumulator = OutcomeAccumulator(self.params.firm_names, 1)
@@ -105,9 +103,9 @@ class BalancingModel(mesa.Model):
         if t >= self.rounds:
             self.running = False
             return
-        uniforms = self.draws.uniforms[t][:, None]  # (5, 1): one column per world
+        uniforms = self.draws.uniforms[t][:, None]  # (5 + F, 1): one column per world
         normal = self.draws.normals[t : t + 1]
-        self.state, played = play_round(self.state, t, uniforms, normal, self.params, self.rule)
+        self.state, played = play_round(self.state, t, uniforms, normal, self.params)
         self.record = played.record
         self.accumulator.add(self.record)
         self._settle(played)
@@ -135,6 +133,11 @@ class BalancingModel(mesa.Model):
     def breakdown(self) -> tuple[str, int]:
         """(side, round) of the breakdown so far: side 'balanced', 'us' or 'china'; round -1 if none."""
         return SIDE_NAMES[int(self.detector.side[0])], int(self.detector.round[0])
+
+    @property
+    def rupture(self) -> tuple[str, int]:
+        """(state, round) of a relation collapsed by that state's own actions: 'none' and -1 if none."""
+        return RUPTURE_NAMES[int(self.detector.rupture[0])], int(self.detector.rupture_round[0])
 
     def outcome_table(self) -> pd.DataFrame:
         """The run's outcome and summary metrics (one row; units in ``sim.core.outcomes``)."""

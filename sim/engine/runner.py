@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from sim.catalog import load_calibration, load_scenario
-from sim.core.breakdown import BreakdownRule
 from sim.core.calibration import Calibration
 from sim.core.constraints import Options
 from sim.core.params import build_params
@@ -44,18 +43,16 @@ def run_single(
     scenario: Scenario,
     rounds: int,
     seed: int,
-    rule: BreakdownRule | None = None,
     engine: str = "mesa",
 ) -> RunResult:
     """Run one world; both engines give the same tables (the batch engine has no agent table)."""
     _check_engine(engine)
-    rule = rule or BreakdownRule()
     if engine == "mesa":
-        model = BalancingModel(scenario, calibration, rounds, rule=rule, rng=int(seed))
+        model = BalancingModel(scenario, calibration, rounds, rng=int(seed))
         model.run_for(rounds)
         return RunResult(model.rounds_table(), model.outcome_table(), model.agents_table())
     p = build_params(calibration, scenario, rounds, 1)
-    res = run_batch(p, np.array([seed]), rule, record_rounds=True)
+    res = run_batch(p, np.array([seed]), record_rounds=True)
     return RunResult(res.rounds_table(0), res.outcomes)
 
 
@@ -64,7 +61,6 @@ def run_seeds(
     scenario: Scenario,
     rounds: int,
     seeds: Sequence[int],
-    rule: BreakdownRule | None = None,
     engine: str = "batch",
     overrides: dict[str, float] | None = None,
 ) -> pd.DataFrame:
@@ -73,13 +69,11 @@ def run_seeds(
     seeds = np.asarray(list(seeds), dtype=np.int64)
     if engine == "batch":
         p = build_params(calibration, scenario, rounds, len(seeds), overrides)
-        out = run_batch(p, seeds, rule).outcomes
+        out = run_batch(p, seeds).outcomes
     else:
         rows = []
         for s in seeds:
-            m = BalancingModel(
-                scenario, calibration, rounds, rule=rule, overrides=overrides, rng=int(s)
-            )
+            m = BalancingModel(scenario, calibration, rounds, overrides=overrides, rng=int(s))
             m.run_for(rounds)
             rows.append(m.outcome_table())
         out = pd.concat(rows, ignore_index=True)
@@ -116,7 +110,6 @@ def compare_scenarios(
     seeds: Sequence[int],
     rounds: int = 40,
     calibration: str | Calibration = "article",
-    rule: BreakdownRule | None = None,
     engine: str = "batch",
     overrides: dict[str, dict[str, float]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -125,7 +118,7 @@ def compare_scenarios(
     frames = []
     for name in names:
         sc = load_scenario(name)
-        out = run_seeds(cal, sc, rounds, seeds, rule, engine, (overrides or {}).get(name))
+        out = run_seeds(cal, sc, rounds, seeds, engine, (overrides or {}).get(name))
         out.insert(0, "scenario", name)
         frames.append(out)
     outcomes = pd.concat(frames, ignore_index=True)

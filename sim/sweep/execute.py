@@ -82,7 +82,7 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
         if plan.engine == "batch":
             overrides = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
             p = build_params(cal, sc, plan.rounds, len(group), overrides)
-            out = run_batch(p, group["seed"].to_numpy(np.int64), plan.rule).outcomes
+            out = run_batch(p, group["seed"].to_numpy(np.int64)).outcomes
             out.index = group.index
             parts.append(out)
         else:
@@ -92,7 +92,7 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
                 first = pg.iloc[0]
                 overrides = {p: float(first[p]) for p in plan.design.params}
                 seeds = pg["seed"].to_numpy(np.int64)
-                out = run_seeds(cal, sc, plan.rounds, seeds, plan.rule, "mesa", overrides)
+                out = run_seeds(cal, sc, plan.rounds, seeds, "mesa", overrides)
                 out = out.drop(columns="seed")
                 out.index = pg.index
                 parts.append(out)

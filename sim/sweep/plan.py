@@ -1,7 +1,7 @@
 """Sweeps: a design run in chunks on the batch engine, written to a sweep folder (no Hydra).
 
 A sweep is planned from two plain mappings, the ``sweep`` section of an experiment config and
-the rest of the resolved config (calibration, scenario, rounds, engine, breakdown rule):
+the rest of the resolved config (calibration, scenario, rounds, engine):
 :func:`plan_sweep` validates everything and lays out the runs without running any. The runs
 are cut into contiguous chunks; :func:`write_chunk` computes one chunk (all its runs in one
 vectorized batch per scenario/calibration) and writes it atomically, or does nothing if its
@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from sim.catalog import load_calibration, load_scenario
-from sim.core.breakdown import BreakdownRule
 from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import Integer, Name
 from sim.core.errors import ConfigError
@@ -74,7 +73,6 @@ class SweepPlan:
     chunks: list[tuple[int, int]]
     rounds: int
     engine: str
-    rule: BreakdownRule
     calibrations: dict[str, Calibration]
     scenarios: dict[str, Scenario]
     identity: dict
@@ -152,7 +150,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
 
     ``sweep`` is the ``sweep`` section (:class:`sim.cli.schema.SweepConfig` as a mapping);
     ``base`` holds ``calibration`` (a mapping), ``scenario`` (a mapping or Scenario),
-    ``rounds``, ``engine`` and ``breakdown`` (a mapping). Bad input raises a one-line
+    ``rounds`` and ``engine``. Bad input raises a one-line
     :class:`ConfigError` naming the key.
     """
     name = str(sweep.get("name") or "")
@@ -160,7 +158,6 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     rounds = _int("rounds", base.get("rounds"), 1)
     engine = base.get("engine", "batch")
     ENGINE.check("engine", engine)
-    rule = BreakdownRule(**dict(base.get("breakdown") or {}))
     cal0 = calibration_from_dict(base["calibration"], where="calibration")
     sc_raw = base["scenario"]
     sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
@@ -209,7 +206,6 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
         "base_seed": base_seed,
         "rounds": rounds,
         "engine": engine,
-        "breakdown": dataclasses.asdict(rule),
         "scenarios": {k: dataclasses.asdict(v) for k, v in scenarios.items()},
         "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
     }
@@ -226,7 +222,6 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
         chunks=chunks,
         rounds=rounds,
         engine=engine,
-        rule=rule,
         calibrations=calibrations,
         scenarios=scenarios,
         identity=identity,

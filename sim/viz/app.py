@@ -237,8 +237,6 @@ def _lines(ax, table: pd.DataFrame, columns: dict[str, str], ncols: int = 2) -> 
 
 def draw_compliance(fig: Figure, table: pd.DataFrame, model: BalancingModel) -> None:
     ax = _axes(fig, table, "compliance, 0-1", (-0.02, 1.02))
-    lo, hi = model.rule.band_low, model.rule.band_high
-    ax.axhspan(lo, hi, color="tab:green", alpha=0.15, label=f"balancing band {lo:g}-{hi:g}")
     ax.plot(
         table["round"],
         table["jp_compliance"],
