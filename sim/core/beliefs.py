@@ -33,6 +33,7 @@ from sim.core.choice import sample_index, sequential_sum
 #: The red lines Japan considers possible (compliance 0-1), in steps of 0.05.
 RED_LINES = np.linspace(0.0, 1.0, 21)
 _LINES = RED_LINES[:, None]  # (L, 1): lines on axis 0, worlds last
+_ROOM = np.maximum(1.0 - _LINES, 0.25)  # the room above each line (excess denominator)
 
 
 def red_line_prior(mean: np.ndarray, sd: np.ndarray, tolerated: float) -> np.ndarray:
@@ -58,11 +59,29 @@ def line_excess(compliance: np.ndarray) -> np.ndarray:
 
 
 def expected_excess(compliance: np.ndarray, belief: np.ndarray) -> np.ndarray:
-    """Japan's expected excess over China's line at ``compliance`` ``(..., N)``, under ``belief`` ``(L, N)``."""
-    ex = line_excess(compliance)
-    lead = (1,) * (np.ndim(compliance) - 1)
-    weights = belief.reshape(belief.shape[:1] + lead + belief.shape[1:])
-    return sequential_sum(ex * weights)
+    """Japan's expected excess over China's line at ``compliance`` ``(..., N)``, under ``belief`` ``(L, N)``.
+
+    ``sum_l P(l) max(0, c - l) / max(1 - l, 0.25)`` computed as ``c W(c) - Z(c)`` with ``W`` and
+    ``Z`` the cumulative sums, over the lines below ``c``, of ``P(l) / max(1 - l, 0.25)`` and of
+    that times ``l`` (cost ``L + M`` per world instead of ``L x M``).
+    """
+    weight = belief / _ROOM  # (L, N)
+    cum_w = _cumulative(weight)
+    cum_z = _cumulative(weight * _LINES)
+    c = np.broadcast_to(compliance, np.broadcast_shapes(np.shape(compliance), belief.shape[1:]))
+    below = np.searchsorted(RED_LINES, c, side="left")  # lines strictly below c
+    flat_below = below.reshape(-1, c.shape[-1])
+    w = np.take_along_axis(cum_w, flat_below, axis=0).reshape(c.shape)
+    z = np.take_along_axis(cum_z, flat_below, axis=0).reshape(c.shape)
+    return c * w - z
+
+
+def _cumulative(x: np.ndarray) -> np.ndarray:
+    """Cumulative sums over axis 0 in index order, with a leading row of zeros, ``(L + 1, N)``."""
+    out = np.zeros((x.shape[0] + 1,) + x.shape[1:])
+    for k in range(x.shape[0]):
+        out[k + 1] = out[k] + x[k]
+    return out
 
 
 def update_red_line(

@@ -3,9 +3,10 @@
 Japan has **picked a side** when, for ``sustain_rounds`` consecutive rounds (ODD 7.9):
 
 - *compliance channel*: it meets one side's ask while breaching the other's. Toward the US:
-  it delivers the US demand (shortfall <= ``meet_tolerance``) and goes beyond what China
-  accepts by at least ``cross_threshold`` (:func:`sim.core.alignment.china_breach`). Toward
-  China: it stays within China's line (excess <= ``meet_tolerance``) and falls below what the
+  the US demands something, Japan delivers it (shortfall <= ``meet_tolerance``) and goes
+  beyond what China accepts by at least ``cross_threshold``
+  (:func:`sim.core.alignment.china_breach`). Toward China: China draws a line below full
+  compliance, Japan stays within it (excess <= ``meet_tolerance``) and falls below what the
   US accepts by at least ``cross_threshold`` (:func:`sim.core.alignment.us_breach`).
 - *relation channel*: a relation has collapsed (trust <= ``collapse_trust``) and Japan's own
   moves did more of the damage than the other state's (the smoothed parts of the relation's
@@ -87,8 +88,10 @@ def initial_breakdown_state(n: int) -> BreakdownState:
 def sides(obs: Observation, rule: DetectorRule) -> tuple[np.ndarray, np.ndarray]:
     """This round's compliance-channel conditions: (siding with the US, siding with China)."""
     c = obs.compliance
-    meets_us = shortfall(c, obs.demand) <= rule.meet_tolerance + 1e-12
-    meets_cn = excess(c, obs.red_line) <= rule.meet_tolerance + 1e-12
+    # A side that asks nothing (a US demand of 0, a China that tolerates full compliance)
+    # cannot be sided with: meeting its ask means nothing.
+    meets_us = (obs.demand > 0.0) & (shortfall(c, obs.demand) <= rule.meet_tolerance + 1e-12)
+    meets_cn = (obs.red_line < 1.0) & (excess(c, obs.red_line) <= rule.meet_tolerance + 1e-12)
     to_us = meets_us & (china_breach(c, obs.red_line) >= rule.cross_threshold - 1e-12)
     to_cn = meets_cn & (us_breach(c, obs.demand) >= rule.cross_threshold - 1e-12)
     return to_us, to_cn

@@ -15,7 +15,7 @@ from typing import Any
 
 from sim.core.constraints import Name, Real
 from sim.core.errors import ConfigError
-from sim.core.registry import CALIBRATION_ENTRIES, FIRM_ENTRIES, EntryKind
+from sim.core.registry import CALIBRATION_ENTRIES, FIRM_ENTRIES, TEMPERATURE_ENTRIES, EntryKind
 
 #: The article's section markers (its figures carry these).
 ARTICLE_MARKERS = frozenset({2, 4, 6, 10, 11})
@@ -92,6 +92,26 @@ class Calibration:
             "entries": {k: _entry_dict(e) for k, e in self.entries.items()},
             "firms": firms,
         }
+
+    def with_values(self, values: Mapping[str, float], name: str | None = None) -> Calibration:
+        """Copy with some entries' values replaced (ranges widened to hold them), validated."""
+        raw = self.to_dict()
+        for key, v in values.items():
+            if key not in raw["entries"]:
+                raise ConfigError(key, "unknown calibration entry")
+            entry = raw["entries"][key]
+            entry["value"] = v
+            if "range" in entry:
+                lo, hi = entry["range"]
+                entry["range"] = [min(lo, v), max(hi, v)]
+        if name is not None:
+            raw["name"] = name
+        return calibration_from_dict(raw, where="calibration")
+
+    def near_best_response(self, factor: float = 10.0) -> Calibration:
+        """Copy with every decision's temperature divided by ``factor`` (noise nearly off)."""
+        values = {k: self.value(k) / factor for k in TEMPERATURE_ENTRIES}
+        return self.with_values(values, name=f"{self.name}-nbr")
 
     def with_money_scaled(self, factor: float) -> Calibration:
         """Copy with every monetary figure multiplied by ``factor`` (a change of currency unit)."""

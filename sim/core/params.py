@@ -40,8 +40,8 @@ class Params:
     n_worlds: int
     rounds: int
     firm_names: tuple[str, ...]
-    #: Japan's compliance options, evenly spaced over 0-1 (0 none, 0.5 "differentiated
-    #: execution", 1 full alignment); the same for every world.
+    #: Centres of the equal cells of 0-1 Japan's compliance is chosen over (0 none, 0.5
+    #: "differentiated execution", 1 full alignment); the same for every world.
     compliance_menu: np.ndarray
     # --- money, $bn per quarter
     jp_exports_cn: np.ndarray
@@ -303,11 +303,12 @@ def _temperature(x: _Inputs) -> np.ndarray:
 
 
 def _compliance_menu(x: _Inputs) -> np.ndarray:
-    """Evenly spaced compliance options; the count must be the same in every world."""
+    """The centres of ``compliance_options`` equal cells of 0-1 (the same in every world)."""
     counts = np.unique(x.cal("compliance_options"))
     if len(counts) != 1:
         raise ConfigError("compliance_options", "must be the same in every world of a batch")
-    return np.linspace(0.0, 1.0, int(counts[0]))
+    m = int(counts[0])
+    return (np.arange(m) + 0.5) / m
 
 
 def _check_inputs(

@@ -1,9 +1,8 @@
 """Decision rules: how each agent chooses, as pure functions over numpy arrays.
 
-Every adaptive choice is a logit (quantal-response) choice (:mod:`sim.core.choice`) on its
-own stakes: Japan's compliance on its gains from trade, its diversification on its largest
-quarterly programme, a firm's lobbying on its own profit, an adaptive state's severity on its
-own trade and strategic stakes. Choices are drawn by inverse CDF from uniforms supplied by
+Every adaptive choice is a logit (quantal-response) choice on its own stakes, the range of
+its options' values (:mod:`sim.core.choice`), with its own temperature: Japan's compliance,
+its diversification, each firm's lobbying effort, an adaptive state's severity. Choices are drawn by inverse CDF from uniforms supplied by
 the caller (:mod:`sim.core.draws`).
 
 Japan does not know China's red line: it plans with its belief (:mod:`sim.core.beliefs`)
@@ -20,7 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.core import beliefs, payoffs
-from sim.core.choice import expectation, logit_probabilities, sample_index, sequential_sum
+from sim.core.choice import (
+    contextual_probabilities,
+    expectation,
+    logit_probabilities,
+    sample_in_cells,
+    sample_index,
+    sequential_sum,
+    stakes,
+)
 from sim.core.params import DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
 from sim.core.payoffs import ChinaStance, Instruments, UsStance
 
@@ -128,10 +135,9 @@ def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def compliance_probabilities(objective: np.ndarray, p: Params) -> np.ndarray:
-    """The government's logit over compliance options; options on axis -2, ``(..., M, N)``."""
+    """The government's logit over compliance options (on its stakes); options on axis -2."""
     moved = np.moveaxis(objective, -2, 0)
-    prob = logit_probabilities(moved, p.compliance_scale, p.compliance_temperature)
-    return np.moveaxis(prob, 0, -2)
+    return np.moveaxis(contextual_probabilities(moved, p.compliance_temperature), 0, -2)
 
 
 def japan_compliance_probabilities(
@@ -186,8 +192,7 @@ def us_stance(
         value = expectation(
             np.moveaxis(prob, 1, 0), np.moveaxis(payoffs.us_payoff(c, tariff, shock, p), 1, 0)
         )
-        scale = p.gains * p.exports_us + p.us_alignment_value
-        pick = sample_index(logit_probabilities(value, scale, p.us_temperature), u)
+        pick = sample_index(contextual_probabilities(value, p.us_temperature), u)
         stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
     return stance
 
@@ -238,8 +243,7 @@ def china_stance(
         inst = payoffs.instruments(c, us_b, cn_b, p)
         payoff = payoffs.china_payoff(c, inst.restriction, inst.access, shock, p)
         value = expectation(np.moveaxis(prob, 1, 0), np.moveaxis(payoff, 1, 0))
-        scale = p.gains * p.trade_cn + p.cn_tech_loss
-        pick = sample_index(logit_probabilities(value, scale, p.china_temperature), u)
+        pick = sample_index(contextual_probabilities(value, p.china_temperature), u)
         stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
     return stance
 
@@ -248,26 +252,26 @@ def china_stance(
 def lobbying_choice(
     view: WorldView, p: Params, welfare: np.ndarray, profits: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    """Each firm's lobbying effort 0-1, a logit choice on its own profit, shape ``(F, N)``.
+    """Each firm's lobbying effort 0-1, a logit choice on its own stakes, shape ``(F, N)``.
 
-    A firm values effort ``e`` by its expected profit under the government's quantal response
-    when its weight is ``w_f(e)`` and the other firms lobby as last round, less the cost
-    ``lobbying_cost x profit x e``; ``welfare`` is ``(M, N)``, ``profits`` ``(F, M, N)``.
+    A firm values effort ``e`` by what it expects it to add to its profit through the
+    government's quantal response, less its cost ``lobbying_cost x profit x e``. With the
+    government's logit ``P(c)`` at the other firms' last efforts and scale ``s`` (its stakes
+    times its temperature), raising the firm's weight by ``dw`` raises its expected profit by
+    ``dw Var_P(pi_f) / s`` (the logit's own derivative, taken at last round's weights):
+    ``welfare`` is ``(M, N)``, ``profits`` ``(F, M, N)``.
     """
     w_last = lobbying_weights(view.effort, p)
     base = welfare + lobbied_profit(profits, w_last)  # (M, N)
-    w_full = lobbying_weights(np.ones_like(view.effort), p)  # (F, N)
-    delta = _E[None] * w_full[:, None, :] - w_last[:, None, :]  # (F, E, N)
-    objective = base[None, None] + delta[:, :, None, :] * profits[:, None]  # (F, E, M, N)
-    prob = compliance_probabilities(objective, p)
-    gain = (1.0 - p.inertia) * expectation(
-        np.moveaxis(prob, 2, 0), np.moveaxis(profits[:, None], 2, 0)
-    )  # (F, E, N)
-    value = gain - p.lobbying_cost * p.firm_profit[:, None, :] * _E[None]
-    choice = logit_probabilities(
-        np.moveaxis(value, 1, 0), p.firm_profit, p.lobbying_temperature
-    )  # (E, F, N)
-    return EFFORT_MENU[sample_index(choice, u)]
+    prob = compliance_probabilities(base, p)
+    scale = np.maximum(stakes(base), np.finfo(float).tiny) * p.compliance_temperature
+    mean = expectation(np.moveaxis(profits, 1, 0), prob[:, None])  # (F, N)
+    spread = profits - mean[:, None]
+    variance = expectation(np.moveaxis(spread * spread, 1, 0), prob[:, None])  # (F, N)
+    w_full = lobbying_weights(np.ones_like(view.effort), p)
+    gain = (1.0 - p.inertia) * (_E[:, None] * w_full - w_last) * variance / scale  # (E, F, N)
+    value = gain - p.lobbying_cost * p.firm_profit * _E[:, None]
+    return EFFORT_MENU[sample_index(contextual_probabilities(value, p.lobbying_temperature), u)]
 
 
 # --- step 4: Japan ----------------------------------------------------------------------------------
@@ -304,7 +308,7 @@ def diversification_choice(
         view.recent_spend + p.diversification_spend * _X <= p.diversification_budget + 1e-12
     )
     value = np.where(affordable, value, -np.inf)
-    prob = logit_probabilities(value, p.diversification_spend, p.diversification_temperature)
+    prob = contextual_probabilities(value, p.diversification_temperature)
     return DIVERSIFICATION_MENU[sample_index(prob, u)]
 
 
@@ -321,8 +325,9 @@ def japan_decision(
 
     ``objective`` is the government's objective at each compliance option, ``(M, N)``.
     """
+    # The logit over the cells' centres, then a continuous level within the chosen cell.
     prob = compliance_probabilities(objective, p)
-    adaptive = p.compliance_menu[sample_index(prob, draws.compliance)]
+    adaptive = sample_in_cells(prob, draws.compliance)
     kept = draws.inertia < p.inertia
     compliance = np.where(kept, view.compliance, adaptive)
     codes = p.japan_policy
