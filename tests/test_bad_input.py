@@ -41,7 +41,11 @@ CASES = [
         ["calibration.entries.alliance_value.provenance=guess"],
         "calibration.entries.alliance_value.provenance:",
     ),
-    (["breakdown.band_low=0.9"], "breakdown.band_low: above band_high"),
+    (["+breakdown.band_low=0.9"], "breakdown: the breakdown detector's constants are calibration"),
+    (
+        ["calibration.entries.breakdown_sustain_rounds.value=0"],
+        "calibration.entries.breakdown_sustain_rounds.value: must be a whole number of quarters",
+    ),
     (["+scenario.firm_lobbying.mazda=1"], "scenario.firm_lobbying.mazda: unknown firm"),
 ]
 

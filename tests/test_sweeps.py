@@ -125,7 +125,12 @@ def test_lhs_and_sobol_designs_are_salib_samples_over_assumption_ranges(article)
     assert d.params[0] == "us_tariff_level" and len(d.params) == 1 + len(names)
     raw = latin.sample(d.problem, 50, seed=3)
     whole = [i for i, r in enumerate(d.ranges) if r.integer]  # quarters: rounded
-    assert {d.params[i] for i in whole} == {"diversification_lag", "planning_horizon"}
+    assert {d.params[i] for i in whole} == {
+        "diversification_lag",
+        "planning_horizon",
+        "breakdown_sustain_rounds",
+    }
+    assert "compliance_options" not in d.params  # a numerical resolution, not an assumption
     np.testing.assert_array_equal(
         np.delete(d.points.to_numpy(), whole, axis=1), np.delete(raw, whole, axis=1)
     )
@@ -171,7 +176,6 @@ def test_chunks_do_not_depend_on_chunking_and_match_the_engine(tmp_path):
         plan.scenarios["us_escalation"],
         20,
         row["seed"],
-        plan.rule,
         "batch",
         {p: float(row[p].iloc[0]) for p in plan.design.params},
     )

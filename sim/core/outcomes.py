@@ -29,7 +29,7 @@ _FINALS = {
     "final_compliance": "jp_compliance",
     "final_alignment": "alignment",
     "final_belief_coercive": "belief_coercive",
-    "china_red_line": "china_red_line",
+    "cn_true_red_line": "cn_true_red_line",
 }
 #: Summary column -> unit.
 SUMMARY_UNITS = {
@@ -54,7 +54,7 @@ SUMMARY_UNITS = {
     "final_compliance": "0-1 in the last round",
     "final_alignment": "alignment index in the last round",
     "final_belief_coercive": "Japan's probability that China coerces unprovoked, after the last round",
-    "china_red_line": "China's true standing red line in this run, 0-1",
+    "cn_true_red_line": "China's true standing red line in this run, 0-1",
     "cum_<firm>_profit_bn": "$bn over the run, after lobbying costs",
     "mean_<firm>_lobbying": "0-1, mean over rounds",
 }

@@ -293,6 +293,8 @@ TEMPERATURE_ENTRIES = (
     "us_temperature",
     "china_temperature",
 )
+#: Numerical settings (a resolution, not a claim about the world): never sampled as assumptions.
+NUMERICAL_ENTRIES = frozenset({"compliance_options"})
 #: The breakdown detector's constants (sensitivity of the headline to each is reported).
 DETECTOR_ENTRIES = (
     "breakdown_meet_tolerance",

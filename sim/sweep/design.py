@@ -26,7 +26,7 @@ from sim.core.calibration import Calibration
 from sim.core.constraints import SEED_MAX, Integer, Real, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import varied_names as numeric_names
-from sim.core.registry import CALIBRATION_ENTRIES, SCENARIO_PARAMETERS
+from sim.core.registry import CALIBRATION_ENTRIES, NUMERICAL_ENTRIES, SCENARIO_PARAMETERS
 
 #: Axes that take names (of configs/scenario/*.yaml and configs/calibration/*.yaml), not numbers.
 CATEGORICAL_AXES = ("scenario", "calibration")
@@ -214,8 +214,16 @@ def entry_range(param: str, calibration: Calibration) -> tuple[float, float] | N
 
 
 def assumption_names(calibration: Calibration) -> list[str]:
-    """Every entry (firm entries included) whose provenance is ``assumption``, in file order."""
-    return [k for k, _, e in calibration.items() if e.source_kind == "assumption"]
+    """Every entry (firm entries included) whose provenance is ``assumption``, in file order.
+
+    Numerical settings (the compliance grid's resolution) are not assumptions about the world
+    and are left out.
+    """
+    return [
+        k
+        for k, _, e in calibration.items()
+        if e.source_kind == "assumption" and k not in NUMERICAL_ENTRIES
+    ]
 
 
 def param_ranges(

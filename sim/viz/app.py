@@ -69,7 +69,7 @@ def scenario_levels(scenario: str, calibration: str) -> dict[str, float]:
     """The sliders' values for a scenario: its levels and its (or the calibration's) temperature."""
     try:
         s = load_scenario(scenario)
-        t = s.japan_temperature or load_calibration(calibration).value("temperature")
+        t = s.japan_temperature or load_calibration(calibration).value("compliance_temperature")
     except ConfigError:  # the model cannot be built either: Reset shows the message
         s, t = Scenario(), 0.05
     levels = {key: float(getattr(s, key)) for key in LEVELS}
