@@ -3,8 +3,10 @@
     python -m experiments.compare_scenarios [--seeds 100] [--rounds 40] [--calibration article]
                                             [--engine batch|mesa] [--out results/runs/comparison]
 
-Per scenario: share of runs that stayed balanced, that broke toward the US, toward China,
-and the median round of breakdown. Writes the outcomes and the summary as parquet/CSV.
+Per scenario, at the calibrated noise and near best response (every temperature / 10): the
+share of runs that stayed balanced, broke toward the US or toward China, or saw a relation
+ruptured by the US or by China, and the median round of breakdown. Writes the outcomes and
+the summary as parquet/CSV.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from experiments import REPO_ROOT
-from sim.catalog import scenario_names
+from sim.catalog import load_calibration
 from sim.core.errors import ConfigError
 from sim.engine.runner import compare_scenarios
 from sim.sweep.storage import atomic_write_parquet, atomic_write_text, code_version, config_hash
 
 
 def format_summary(summary) -> str:
-    """The summary as a readable fixed-width table."""
-    lines = [
-        f"{'scenario':<20} {'runs':>5} {'balanced':>9} {'toward US':>10} {'toward China':>13} {'median round':>13}",
-        "-" * 75,
-    ]
+    """The summary as a readable fixed-width table (shares with counts)."""
+    head = (
+        f"{'scenario':<20} {'noise':<10} {'runs':>5} {'balanced':>9} {'toward US':>10} "
+        f"{'toward China':>13} {'rupt. US':>9} {'rupt. China':>12} {'median round':>13}"
+    )
+    lines = [head, "-" * len(head)]
     for _, r in summary.iterrows():
         med = (
             "-"
@@ -34,10 +39,39 @@ def format_summary(summary) -> str:
             else f"{r['median_breakdown_round']:.1f}"
         )
         lines.append(
-            f"{r['scenario']:<20} {int(r['runs']):>5} {r['balanced']:>9.0%} {r['toward_us']:>10.0%} "
-            f"{r['toward_china']:>13.0%} {med:>13}"
+            f"{r['scenario']:<20} {r['noise']:<10} {int(r['runs']):>5} {r['balanced']:>9.1%} "
+            f"{r['toward_us']:>10.1%} {r['toward_china']:>13.1%} {r['rupture_by_us']:>9.1%} "
+            f"{r['rupture_by_china']:>12.1%} {med:>13}"
         )
     return "\n".join(lines)
+
+
+#: The noise levels a comparison reports: the calibrated temperatures, and all of them / 10.
+NOISE = {"calibrated": 1.0, "near-BR": 10.0}
+
+
+def compare(
+    names: list[str], seeds: int, rounds: int, calibration: str, engine: str, noise: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcomes and summary of every scenario at each noise level (column ``noise``)."""
+    base = load_calibration(calibration)
+    outs, sums = [], []
+    for label in noise:
+        factor = NOISE[label]
+        cal = base if factor == 1.0 else base.near_best_response(factor)
+        outcomes, summary = compare_scenarios(names, range(seeds), rounds, cal, engine=engine)
+        for df in (outcomes, summary):
+            df.insert(1, "noise", label)
+        outs.append(outcomes)
+        sums.append(summary)
+    summary = pd.concat(sums, ignore_index=True)
+    order = {n: i for i, n in enumerate(names)}
+    summary = summary.sort_values(
+        ["scenario", "noise"],
+        key=lambda c: c.map(order) if c.name == "scenario" else c,
+        kind="stable",
+    )
+    return pd.concat(outs, ignore_index=True), summary.reset_index(drop=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,16 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=40, help="quarters per run")
     ap.add_argument("--calibration", default="article")
     ap.add_argument("--engine", default="batch", choices=["batch", "mesa"])
-    ap.add_argument("--scenarios", nargs="*", default=None, help="default: all in configs/scenario")
+    ap.add_argument("--scenarios", nargs="*", default=None, help="default: the named scenarios")
+    ap.add_argument(
+        "--noise", nargs="*", default=list(NOISE), choices=list(NOISE), help="noise levels"
+    )
     ap.add_argument("--out", default="results/runs/comparison")
     args = ap.parse_args(argv)
-    names = args.scenarios or ["baseline", *[n for n in scenario_names() if n != "baseline"]]
+    names = args.scenarios or DEFAULT_SCENARIOS
     t0 = time.perf_counter()
     try:
         if args.seeds < 1 or args.rounds < 1:
             raise ConfigError("--seeds/--rounds", "must be >= 1")
-        outcomes, summary = compare_scenarios(
-            names, range(args.seeds), args.rounds, args.calibration, engine=args.engine
+        outcomes, summary = compare(
+            names, args.seeds, args.rounds, args.calibration, args.engine, args.noise
         )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -75,11 +112,22 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(summary_path, csv)
     print(
         f"\nScenario comparison: calibration '{args.calibration}', {args.seeds} seeds x "
-        f"{args.rounds} quarters, {args.engine} engine ({elapsed:.1f} s)\n"
+        f"{args.rounds} quarters, {args.engine} engine ({elapsed:.1f} s); near-BR = every "
+        "decision's temperature / 10\n"
     )
     print(format_summary(summary))
     print(f"\nsummary: {summary_path}")
     return 0
+
+
+#: The scenarios a comparison runs by default (the 2024 what-ifs, not the history replays).
+DEFAULT_SCENARIOS = [
+    "baseline",
+    "us_escalation",
+    "rare_earth_embargo",
+    "fiscal_stress",
+    "no_lobbying",
+]
 
 
 if __name__ == "__main__":

@@ -383,7 +383,7 @@ def build_params(
         access_cut=cal("access_cut"),
         dependence0=cal("rare_earth_dependence"),
         dependence_floor=cal("dependence_floor"),
-        diversification_rate=cal("diversification_rate") * (1.0 - cal("china_processing_share")),
+        diversification_rate=cal("diversification_rate"),
         diversification_lag=cal("diversification_lag").astype(np.int64),
         planning_horizon=cal("planning_horizon"),
         fiscal_multiplier=_fiscal_multiplier(x),

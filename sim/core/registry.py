@@ -225,7 +225,6 @@ CALIBRATION_ENTRIES: dict[str, EntryKind] = {
     "rare_earth_dependence": SHARE_KIND,
     "component_dependence": SHARE_KIND,
     "access_loss": MONEY,
-    "china_processing_share": SHARE_KIND,
     "investment_cn": MONEY,
     "government_debt": MONEY,
     "gdp_nominal": POSITIVE_MONEY,

@@ -82,27 +82,38 @@ def run_seeds(
 
 
 def summarize_outcomes(outcomes: pd.DataFrame, by: str | list[str] = "scenario") -> pd.DataFrame:
-    """Share balanced / broke toward the US / toward China, and the median breakdown round."""
+    """Per group: runs, and the count and share that stayed balanced, broke toward the US or
+    toward China, or saw a relation ruptured by the US or by China; the median breakdown round.
+    """
 
     def agg(g: pd.DataFrame) -> pd.Series:
         broke = g["breakdown_round"] >= 0
-        return pd.Series(
-            {
-                "runs": len(g),
-                "balanced": (g["outcome"] == "balanced").mean(),
-                "toward_us": (g["outcome"] == "us").mean(),
-                "toward_china": (g["outcome"] == "china").mean(),
-                "median_breakdown_round": g.loc[broke, "breakdown_round"].median()
-                if broke.any()
-                else np.nan,
-            }
+        row: dict[str, float | int] = {"runs": len(g)}
+        for label, mask in (
+            ("balanced", g["outcome"] == "balanced"),
+            ("toward_us", g["outcome"] == "us"),
+            ("toward_china", g["outcome"] == "china"),
+            ("rupture_by_us", g["rupture"] == "us"),
+            ("rupture_by_china", g["rupture"] == "china"),
+        ):
+            row[f"n_{label}"] = int(mask.sum())
+            row[label] = float(mask.mean())
+        row["median_breakdown_round"] = (
+            float(g.loc[broke, "breakdown_round"].median()) if broke.any() else np.nan
         )
+        return pd.Series(row, dtype=object)
 
-    return (
+    table = (
         outcomes.groupby(by, sort=False, observed=True)[list(outcomes.columns)]
         .apply(agg)
         .reset_index()
     )
+    for col in table.columns:
+        if col == "runs" or col.startswith("n_"):
+            table[col] = table[col].astype(np.int64)
+        elif col not in ([by] if isinstance(by, str) else by):
+            table[col] = table[col].astype(float)
+    return table
 
 
 def compare_scenarios(
