@@ -160,11 +160,43 @@ def pattern_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def markdown(table: pd.DataFrame, verdicts: pd.DataFrame) -> str:
+    """The case table and the verdicts as Markdown (shares in %, intervals as printed)."""
+    lines = [
+        "| case | noise | balanced | toward US | toward China | rupture by US | rupture by China "
+        "| median round | compliance | in embargo window | final dependence |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        med = (
+            "-"
+            if r["median_breakdown_round"] != r["median_breakdown_round"]
+            else f"{r['median_breakdown_round']:g}"
+        )
+        lines.append(
+            f"| {r['case']} | {r['noise']} | {r['balanced']:.1%} | {r['toward_us']:.1%} | "
+            f"{r['toward_china']:.1%} | {r['rupture_by_us']:.1%} | {r['rupture_by_china']:.1%} | "
+            f"{med} | {r['mean_compliance']:.3f} | {r['window_compliance']:.3f} | "
+            f"{r['final_dependence']:.3f} |"
+        )
+    lines += [
+        "",
+        "| expected pattern | noise | evidence (95% interval) | reproduced |",
+        "|---|---|---|---|",
+    ]
+    for _, v in verdicts.sort_values("pattern", kind="stable").iterrows():
+        lines.append(
+            f"| {v['pattern']} | {v['noise']} | {v['evidence']} | {'yes' if v['reproduced'] else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--calibration", default="article")
+    ap.add_argument("--markdown", action="store_true", help="print Markdown tables (for the ODD)")
     args = ap.parse_args(argv)
     runs = [case_runs(args.calibration, args.seeds, args.rounds, n) for n in NOISE]
     tables = [pattern_table(r) for r in runs]
@@ -183,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         "window_compliance",
         "final_dependence",
     ]
+    if args.markdown:
+        print(markdown(pd.concat(tables, ignore_index=True), verdicts))
+        return 0
     with pd.option_context("display.width", 220, "display.max_columns", 20, "display.precision", 3):
         print(pd.concat(tables, ignore_index=True)[cols].to_string(index=False))
         print()

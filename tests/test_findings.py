@@ -144,7 +144,9 @@ def test_the_2010_halt_leaves_a_durable_lesson_and_lowers_dependence():
     q_halt, q_quiet = halt.rounds["belief_coercive"], quiet.rounds["belief_coercive"]
     assert q_halt[1].mean() > 0.45 and q_quiet[1].mean() < 0.1
     assert q_halt[-1].mean() > 5 * q_quiet[-1].mean()
-    gap = quiet.outcomes["final_rare_earth_dependence"] - halt.outcomes["final_rare_earth_dependence"]
+    gap = (
+        quiet.outcomes["final_rare_earth_dependence"] - halt.outcomes["final_rare_earth_dependence"]
+    )
     assert (gap >= -1e-12).all()
     assert gap.mean() > 0.01, gap.mean()
 

@@ -103,9 +103,9 @@ SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
         Parameter(
             "lobbying_strength",
             Real(0.0, 3.0),
-            "x calibrated effort",
+            "x calibrated weight",
             "Firms' lobbying strength",
-            "Multiplier on every firm's lobbying effort (0 = firms silent, 1 = as calibrated).",
+            "Multiplier on the weight the government gives each lobbying firm (0 = firms silent, 1 = as calibrated).",
             step=0.05,
         ),
         Parameter(
@@ -120,9 +120,9 @@ SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
         Parameter(
             "japan_temperature",
             Real(1e-3, 10.0),
-            "normalized utility",
+            "share of the decision's stakes",
             "Japan's logit temperature",
-            "Override of Japan's logit temperature (unset = the calibration's value).",
+            "Override of the temperature of Japan's compliance choice (unset = the calibration's compliance_temperature).",
             step=0.05,
             log=True,
         ),
