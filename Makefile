@@ -34,18 +34,19 @@ test-fast: setup
 browser-setup: setup
 	@bash scripts/setup_browser.sh
 
-## lint: ruff (lint and format) and the import contracts of pyproject.toml ([tool.importlinter])
+## lint: ruff (lint and format), the import contracts ([tool.importlinter]) and mypy on sim/
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
+	$(PY) -m mypy
 
 format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache
 
 ## viz: the Solara app on http://127.0.0.1:8765 (PORT=... to change)
 viz: setup

@@ -39,7 +39,7 @@ def resolve(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain data (what a run folder records)."""
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     assert isinstance(plain, dict)
-    return plain
+    return {str(k): v for k, v in plain.items()}
 
 
 def check_keys(where: str, given: Any, known: frozenset[str]) -> None:

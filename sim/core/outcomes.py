@@ -6,6 +6,8 @@ so their summaries agree bit for bit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -93,7 +95,7 @@ class OutcomeAccumulator:
         """One row per world: the run's outcome and summary metrics."""
         r = max(self.rounds, 1)
         side = np.asarray(self.last["breakdown_side"])
-        cols: dict[str, np.ndarray] = {
+        cols: dict[str, Any] = {
             "outcome": pd.Categorical(
                 [SIDE_NAMES[int(s)] for s in side], categories=["balanced", "us", "china"]
             ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -124,17 +125,9 @@ class Params:
     path_cn_access: np.ndarray
     path_jp_compliance: np.ndarray
 
-    def firm(self, i: int) -> Params:
-        """The parameters with firm arrays cut to firm ``i`` alone (F = 1)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in _FIRM_FIELDS:
-            out[name] = out[name][i : i + 1]
-        out["firm_names"] = (self.firm_names[i],)
-        return Params(**out)
-
     def worlds(self, start: int, stop: int) -> Params:
         """The parameters of worlds ``start:stop`` (views, no copies)."""
-        out = {}
+        out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "n_worlds":
@@ -148,6 +141,7 @@ class Params:
         return Params(**out)
 
 
+#: Arrays with a firm axis first, ``(F, N)``.
 _FIRM_FIELDS = (
     "firm_profit",
     "lobbying_strength",

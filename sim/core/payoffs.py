@@ -101,7 +101,7 @@ def input_shortage(restriction: np.ndarray, dependence: np.ndarray, p: Params) -
 def japan_welfare_terms(
     compliance: np.ndarray,
     previous_compliance: np.ndarray,
-    diversification: np.ndarray,
+    diversification: np.ndarray | float,
     tariff: np.ndarray,
     restriction: np.ndarray,
     access: np.ndarray,

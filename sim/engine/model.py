@@ -12,6 +12,9 @@ China" economic mechanism. Each step is one round (a quarter) in a fixed order:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -42,7 +45,7 @@ class BalancingModel(mesa.Model):
         scenario: str | Scenario = "baseline",
         calibration: str | Calibration = "article",
         rounds: int = 40,
-        overrides: dict[str, float] | None = None,
+        overrides: Mapping[str, Any] | None = None,
         rng: int | None = 0,
         **levels: float | None,
     ) -> None:

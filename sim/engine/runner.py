@@ -6,7 +6,7 @@ This module knows the Mesa model and the batch engine but not Hydra; the Hydra e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,22 +62,24 @@ def run_seeds(
     rounds: int,
     seeds: Sequence[int],
     engine: str = "batch",
-    overrides: dict[str, float] | None = None,
+    overrides: Mapping[str, float | np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Outcome rows for many seeds of one scenario (column ``seed`` first)."""
     _check_engine(engine)
-    seeds = np.asarray(list(seeds), dtype=np.int64)
+    seed_array = np.asarray(list(seeds), dtype=np.int64)
     if engine == "batch":
-        p = build_params(calibration, scenario, rounds, len(seeds), overrides)
-        out = run_batch(p, seeds).outcomes
+        p = build_params(calibration, scenario, rounds, len(seed_array), overrides)
+        out = run_batch(p, seed_array).outcomes
     else:
         rows = []
-        for s in seeds:
-            m = BalancingModel(scenario, calibration, rounds, overrides=overrides, rng=int(s))
+        for s in seed_array:
+            m = BalancingModel(
+                scenario, calibration, rounds, overrides=dict(overrides or {}), rng=int(s)
+            )
             m.run_for(rounds)
             rows.append(m.outcome_table())
         out = pd.concat(rows, ignore_index=True)
-    out.insert(0, "seed", seeds)
+    out.insert(0, "seed", seed_array)
     return out
 
 

@@ -172,7 +172,7 @@ def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration
             num = _COUNT.check(f"{key}.num", ranged["num"])
             if num == 1 and stop != start:
                 raise ConfigError(f"{key}.num", "num 1 needs start == stop (use values: [x])")
-            grid = np.linspace(start, stop, num)
+            grid: np.ndarray = np.linspace(start, stop, num)
         else:
             step = _number(f"{key}.step", ranged["step"])
             if step <= 0:

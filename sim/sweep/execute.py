@@ -78,10 +78,10 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
     sub = plan.runs.iloc[a:b]
     parts = []
     for (sc_name, cal_name), group in sub.groupby(["scenario", "calibration"], sort=False):
-        cal, sc = plan.calibrations[cal_name], plan.scenarios[sc_name]
+        cal, sc = plan.calibrations[str(cal_name)], plan.scenarios[str(sc_name)]
         if plan.engine == "batch":
-            overrides = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
-            p = build_params(cal, sc, plan.rounds, len(group), overrides)
+            per_world = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
+            p = build_params(cal, sc, plan.rounds, len(group), per_world)
             out = run_batch(p, group["seed"].to_numpy(np.int64)).outcomes
             out.index = group.index
             parts.append(out)
@@ -90,9 +90,9 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
 
             for _, pg in group.groupby("point", sort=False):
                 first = pg.iloc[0]
-                overrides = {p: float(first[p]) for p in plan.design.params}
-                seeds = pg["seed"].to_numpy(np.int64)
-                out = run_seeds(cal, sc, plan.rounds, seeds, "mesa", overrides)
+                point = {p: float(first[p]) for p in plan.design.params}
+                seeds = pg["seed"].tolist()
+                out = run_seeds(cal, sc, plan.rounds, seeds, "mesa", point)
                 out = out.drop(columns="seed")
                 out.index = pg.index
                 parts.append(out)

@@ -8,6 +8,7 @@ scenario or a calibration reloads the sliders with its levels.
 from __future__ import annotations
 
 import math
+from typing import Any
 import traceback
 
 import mesa
@@ -139,18 +140,20 @@ class AppModel(mesa.Model):
         self.running = self.problem is None
 
     def step(self) -> None:
-        if self.problem is None:
+        sim = self.sim
+        if self.problem is None and sim is not None:
             try:
-                self.sim.step()
+                sim.step()
             except Exception as e:  # never a dead page
                 traceback.print_exc()
-                self.problem = f"Error in round {self.sim.rounds_played}: {type(e).__name__}: {e}"
-        self.running = self.problem is None and self.sim.running
+                self.problem = f"Error in round {sim.rounds_played}: {type(e).__name__}: {e}"
+        self.running = self.problem is None and sim is not None and bool(sim.running)
 
 
 def status_line(model: AppModel) -> str:
     """The run's scenario, rounds run, Japan's current posture and any breakdown, in one line."""
     sim = model.sim
+    assert sim is not None, "status_line needs a built model"
     seed = parse_seed(model.seed_text)
     parts = [
         f"{model.scenario_name} ({model.calibration} calibration, seed {seed})",
@@ -204,6 +207,7 @@ def RunStatus(model: AppModel) -> None:
             solara.Text("Correct the controls and press Reset.", style=small)
             return
         solara.Text(levels_line(model), style=small)
+        assert model.sim is not None  # no problem means the model was built
         for note in scenario_notes(model.sim.scenario_config):
             solara.Text(note, style=small)
         solara.Text(LEVELS_HELP, style={**small, "color": "gray"})
@@ -347,7 +351,7 @@ COMPONENTS = [
 
 def model_params(controls: dict[str, solara.Reactive]) -> dict:
     """SolaraViz's controls, each bound to one of the page's reactive variables (see Page)."""
-    params = {
+    params: dict[str, Any] = {
         "scenario_name": {"type": "Select", "values": scenario_names(), "label": "Scenario"},
         "calibration": {"type": "Select", "values": calibration_names(), "label": "Calibration"},
         "seed": {"type": "InputText", "label": "Seed (whole number >= 0)"},
@@ -363,7 +367,7 @@ def model_params(controls: dict[str, solara.Reactive]) -> dict:
 @solara.component
 def Page() -> None:
     """One model per browser session, rebuilt by SolaraViz's Reset from the controls."""
-    start = solara.use_memo(
+    start: dict[str, Any] = solara.use_memo(
         lambda: {
             "scenario_name": "baseline",
             "calibration": "article",
@@ -372,7 +376,9 @@ def Page() -> None:
         },
         [],
     )
-    model = solara.use_reactive(solara.use_memo(lambda: AppModel(**start), []))
+    model: solara.Reactive[AppModel] = solara.use_reactive(
+        solara.use_memo(lambda: AppModel(**start), [])
+    )
     # Each control writes into its reactive variable and SolaraViz's Reset parameters alike; a
     # value set here reaches both too, so a newly chosen scenario or calibration can put its
     # levels on the sliders.
