@@ -318,6 +318,139 @@ def _check_inputs(
         raise ConfigError("rare_earth_dependence", "below dependence_floor in some worlds")
 
 
+_Q = 0.25  # annual -> quarterly
+
+
+def _money(x: _Inputs) -> dict[str, np.ndarray]:
+    """Money, $bn per quarter (annual calibration figures x 0.25)."""
+    cal, q = x.cal, _Q
+    trade_cn = cal("trade_cn") * q
+    balance = cal("trade_balance_cn") * q
+    trade_us = cal("trade_us") * q
+    exports_us = cal("exports_us") * q
+    gains = cal("gains_from_trade")
+    return {
+        "jp_exports_cn": (trade_cn + balance) / 2.0,
+        "jp_imports_cn": (trade_cn - balance) / 2.0,
+        "trade_cn": trade_cn,
+        "exports_us": exports_us,
+        "imports_us": trade_us - exports_us,
+        "access_loss": cal("access_loss") * q,
+        "alliance_value": cal("alliance_value") * q,
+        "input_disruption": cal("input_disruption_cost") * q,
+        "adjustment": cal("adjustment_cost") * (trade_cn + trade_us),
+        "diversification_spend": cal("diversification_spend"),
+        "us_alignment_value": cal("us_alignment_value") * q,
+        "cn_tech_loss": cal("cn_tech_loss") * q,
+        "compliance_scale": gains * (trade_cn + trade_us),
+        "diversification_budget": cal("diversification_budget"),
+        "firm_profit": x.firm("profit") * q,
+    }
+
+
+def _rates(x: _Inputs) -> dict[str, np.ndarray]:
+    """Shares, rates and horizons (unitless or per quarter)."""
+    cal = x.cal
+    return {
+        "gains": cal("gains_from_trade"),
+        "us_base_tariff": cal("us_base_tariff"),
+        "incidence": cal("tariff_incidence"),
+        "elasticity": cal("tariff_elasticity"),
+        "chip_share": cal("chip_export_share"),
+        "component_exposure": cal("component_dependence") * cal("component_spillover"),
+        "access_cut": cal("access_cut"),
+        "dependence0": cal("rare_earth_dependence"),
+        "dependence_floor": cal("dependence_floor"),
+        "diversification_rate": cal("diversification_rate"),
+        "diversification_lag": cal("diversification_lag").astype(np.int64),
+        "planning_horizon": cal("planning_horizon"),
+        "fiscal_multiplier": _fiscal_multiplier(x),
+        "trust_us0": cal("trust_us_initial"),
+        "trust_cn0": cal("trust_cn_initial"),
+        "trust_rate": cal("trust_rate"),
+        "trust_sensitivity": cal("trust_sensitivity"),
+        "trust_severity": cal("trust_severity"),
+        "shock_sd": cal("trade_shock_sd"),
+        "lobbying_weight": cal("lobbying_weight"),
+        "lobbying_cost": cal("lobbying_cost"),
+        "relocation_rate": cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
+    }
+
+
+def _beliefs(x: _Inputs) -> dict[str, np.ndarray]:
+    """Japan's prior about China and its model of China's coercion."""
+    cal = x.cal
+    return {
+        "red_line_mean": cal("china_red_line"),
+        "red_line_sd": cal("china_red_line_sd"),
+        "coercive_prior": cal("coercive_prior"),
+        "hazard_restrained": cal("hazard_restrained"),
+        "hazard_coercive": cal("hazard_coercive"),
+        "episode_restriction": cal("episode_restriction"),
+        "episode_length": cal("episode_length"),
+        "belief_noise": cal("belief_noise"),
+    }
+
+
+def _choices(x: _Inputs) -> dict[str, np.ndarray]:
+    """Choice noise, inertia and the breakdown detector's constants."""
+    cal = x.cal
+    return {
+        "compliance_temperature": np.asarray(_temperature(x), dtype=float),
+        "diversification_temperature": cal("diversification_temperature"),
+        "lobbying_temperature": cal("lobbying_temperature"),
+        "us_temperature": cal("us_temperature"),
+        "china_temperature": cal("china_temperature"),
+        "inertia": cal("inertia"),
+        "meet_tolerance": cal("breakdown_meet_tolerance"),
+        "cross_threshold": cal("breakdown_cross_threshold"),
+        "sustain_rounds": cal("breakdown_sustain_rounds").astype(np.int64),
+        "collapse_trust": cal("relation_collapse_trust"),
+    }
+
+
+def _firms(x: _Inputs) -> dict[str, np.ndarray]:
+    """Firm profiles, ``(F, N)``."""
+    firm = x.firm
+    firm_lobbying = np.stack(
+        [np.full(x.n, float(x.s.firm_lobbying.get(f, 1.0))) for f in x.c.firm_names]
+    )
+    return {
+        "lobbying_strength": x.scen("lobbying_strength")[None, :] * firm_lobbying,
+        "china_share0": firm("china_profit_share"),
+        "us_tariff_exposure": firm("us_tariff_exposure"),
+        "rare_earth_intensity": firm("rare_earth_intensity"),
+        "export_control_exposure": firm("export_control_exposure"),
+        "lobbying_efficiency": firm("lobbying_efficiency"),
+    }
+
+
+def _schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
+    """Policy codes ``(N,)`` and per-round drivers ``(R, N)``."""
+    scenario, n = x.s, x.n
+    tariff_level, security_pressure = _us_schedules(x, rounds)
+    coercion, embargo_restriction, announced_red_line = _china_schedules(x, rounds)
+
+    def code(name: str) -> np.ndarray:
+        return np.full(n, POLICY_CODES[name], dtype=np.int8)
+
+    return {
+        "us_policy": code(scenario.us_policy),
+        "china_policy": code(scenario.china_policy),
+        "japan_policy": code(scenario.japan_policy),
+        "tariff_level": tariff_level,
+        "security_pressure": security_pressure,
+        "coercion": coercion,
+        "embargo_restriction": embargo_restriction,
+        "announced_red_line": announced_red_line,
+        "path_us_tariff": _path_schedule(scenario.us_tariff_path, rounds, n),
+        "path_us_demand": _path_schedule(scenario.us_demand_path, rounds, n),
+        "path_cn_restriction": _path_schedule(scenario.cn_restriction_path, rounds, n),
+        "path_cn_access": _path_schedule(scenario.cn_access_path, rounds, n),
+        "path_jp_compliance": _path_schedule(scenario.japan_compliance_path, rounds, n),
+    }
+
+
 def build_params(
     calibration: Calibration,
     scenario: Scenario,
@@ -332,99 +465,15 @@ def build_params(
     ov = _validated_overrides(overrides or {}, calibration, n)
     _check_inputs(calibration, scenario, rounds, ov)
     x = _Inputs(calibration, scenario, ov, n)
-    cal, firm = x.cal, x.firm
-    q = 0.25  # annual -> quarterly
-    trade_cn = cal("trade_cn") * q
-    balance = cal("trade_balance_cn") * q
-    trade_us = cal("trade_us") * q
-    exports_us = cal("exports_us") * q
-    gains = cal("gains_from_trade")
-    firm_lobbying = np.stack(
-        [np.full(n, float(scenario.firm_lobbying.get(f, 1.0))) for f in calibration.firm_names]
-    )
-    tariff_level, security_pressure = _us_schedules(x, rounds)
-    coercion, embargo_restriction, announced_red_line = _china_schedules(x, rounds)
-
-    def code(name: str) -> np.ndarray:
-        return np.full(n, POLICY_CODES[name], dtype=np.int8)
-
     return Params(
         n_worlds=n,
         rounds=int(rounds),
         firm_names=calibration.firm_names,
         compliance_menu=_compliance_menu(x),
-        jp_exports_cn=(trade_cn + balance) / 2.0,
-        jp_imports_cn=(trade_cn - balance) / 2.0,
-        trade_cn=trade_cn,
-        exports_us=exports_us,
-        imports_us=trade_us - exports_us,
-        access_loss=cal("access_loss") * q,
-        alliance_value=cal("alliance_value") * q,
-        input_disruption=cal("input_disruption_cost") * q,
-        adjustment=cal("adjustment_cost") * (trade_cn + trade_us),
-        diversification_spend=cal("diversification_spend"),
-        us_alignment_value=cal("us_alignment_value") * q,
-        cn_tech_loss=cal("cn_tech_loss") * q,
-        compliance_scale=gains * (trade_cn + trade_us),
-        diversification_budget=cal("diversification_budget"),
-        firm_profit=firm("profit") * q,
-        gains=gains,
-        us_base_tariff=cal("us_base_tariff"),
-        incidence=cal("tariff_incidence"),
-        elasticity=cal("tariff_elasticity"),
-        chip_share=cal("chip_export_share"),
-        component_exposure=cal("component_dependence") * cal("component_spillover"),
-        access_cut=cal("access_cut"),
-        dependence0=cal("rare_earth_dependence"),
-        dependence_floor=cal("dependence_floor"),
-        diversification_rate=cal("diversification_rate"),
-        diversification_lag=cal("diversification_lag").astype(np.int64),
-        planning_horizon=cal("planning_horizon"),
-        fiscal_multiplier=_fiscal_multiplier(x),
-        red_line_mean=cal("china_red_line"),
-        red_line_sd=cal("china_red_line_sd"),
-        coercive_prior=cal("coercive_prior"),
-        hazard_restrained=cal("hazard_restrained"),
-        hazard_coercive=cal("hazard_coercive"),
-        episode_restriction=cal("episode_restriction"),
-        episode_length=cal("episode_length"),
-        belief_noise=cal("belief_noise"),
-        trust_us0=cal("trust_us_initial"),
-        trust_cn0=cal("trust_cn_initial"),
-        trust_rate=cal("trust_rate"),
-        trust_sensitivity=cal("trust_sensitivity"),
-        trust_severity=cal("trust_severity"),
-        compliance_temperature=np.asarray(_temperature(x), dtype=float),
-        diversification_temperature=cal("diversification_temperature"),
-        lobbying_temperature=cal("lobbying_temperature"),
-        us_temperature=cal("us_temperature"),
-        china_temperature=cal("china_temperature"),
-        inertia=cal("inertia"),
-        shock_sd=cal("trade_shock_sd"),
-        lobbying_weight=cal("lobbying_weight"),
-        lobbying_cost=cal("lobbying_cost"),
-        meet_tolerance=cal("breakdown_meet_tolerance"),
-        cross_threshold=cal("breakdown_cross_threshold"),
-        sustain_rounds=cal("breakdown_sustain_rounds").astype(np.int64),
-        collapse_trust=cal("relation_collapse_trust"),
-        relocation_rate=cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
-        lobbying_strength=x.scen("lobbying_strength")[None, :] * firm_lobbying,
-        china_share0=firm("china_profit_share"),
-        us_tariff_exposure=firm("us_tariff_exposure"),
-        rare_earth_intensity=firm("rare_earth_intensity"),
-        export_control_exposure=firm("export_control_exposure"),
-        lobbying_efficiency=firm("lobbying_efficiency"),
-        us_policy=code(scenario.us_policy),
-        china_policy=code(scenario.china_policy),
-        japan_policy=code(scenario.japan_policy),
-        tariff_level=tariff_level,
-        security_pressure=security_pressure,
-        coercion=coercion,
-        embargo_restriction=embargo_restriction,
-        announced_red_line=announced_red_line,
-        path_us_tariff=_path_schedule(scenario.us_tariff_path, rounds, n),
-        path_us_demand=_path_schedule(scenario.us_demand_path, rounds, n),
-        path_cn_restriction=_path_schedule(scenario.cn_restriction_path, rounds, n),
-        path_cn_access=_path_schedule(scenario.cn_access_path, rounds, n),
-        path_jp_compliance=_path_schedule(scenario.japan_compliance_path, rounds, n),
+        **_money(x),
+        **_rates(x),
+        **_beliefs(x),
+        **_choices(x),
+        **_firms(x),
+        **_schedules(x, rounds),
     )

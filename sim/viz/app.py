@@ -8,8 +8,8 @@ scenario or a calibration reloads the sliders with its levels.
 from __future__ import annotations
 
 import math
-from typing import Any
 import traceback
+from typing import Any
 
 import mesa
 import pandas as pd
