@@ -145,6 +145,48 @@ def _check_effect(design: Design, scenarios: Mapping[str, Scenario], where: dict
                 )
 
 
+def _inputs(
+    design: Design, axis_key: dict[str, str], cal0: Calibration, sc0: Scenario
+) -> tuple[dict[str, Calibration], dict[str, Scenario]]:
+    """The calibrations and scenarios a design runs: those its axes name, else the config's."""
+    if "calibration" in axis_key:
+        names = tuple(design.points["calibration"].unique())
+        calibrations = _named(axis_key["calibration"], names, load_calibration)
+    else:
+        calibrations = {cal0.name: cal0}
+    if "scenario" in axis_key:
+        names = tuple(design.points["scenario"].unique())
+        scenarios = _named(axis_key["scenario"], names, load_scenario)
+    else:
+        scenarios = {sc0.name: sc0}
+    return calibrations, scenarios
+
+
+def _check_points(
+    design: Design,
+    axis_key: dict[str, str],
+    calibrations: dict[str, Calibration],
+    scenarios: dict[str, Scenario],
+    cal_name: str,
+    sc_name: str,
+    rounds: int,
+) -> None:
+    """Every value of every point through build_params: bad names or out-of-range values fail
+    here, before any run starts."""
+    pts = design.points
+    if "scenario" not in pts:
+        pts = pts.assign(scenario=sc_name)
+    if "calibration" not in pts:
+        pts = pts.assign(calibration=cal_name)
+    for (sc, cal), group in pts.groupby(["scenario", "calibration"], sort=False):
+        overrides = {p: group[p].to_numpy(np.float64) for p in design.params}
+        try:
+            build_params(calibrations[str(cal)], scenarios[str(sc)], rounds, len(group), overrides)
+        except ConfigError as exc:
+            where = axis_key.get(exc.key, "sweep.parameters")
+            raise ConfigError(where, str(exc)) from None
+
+
 def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     """Validate a sweep and lay out its runs (nothing runs, nothing is written).
 
@@ -167,36 +209,15 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     base_seed = _int("sweep.base_seed", sweep.get("base_seed", 0), 0)
     runs = run_table(design, replicates, base_seed)
     axis_key = {a.param: f"sweep.axes.{a.label}" for a in design.axes}
-    if "calibration" in axis_key:
-        names = tuple(design.points["calibration"].unique())
-        calibrations = _named(axis_key["calibration"], names, load_calibration)
-    else:
-        calibrations = {cal0.name: cal0}
-        runs["calibration"] = cal0.name
-    if "scenario" in axis_key:
-        names = tuple(design.points["scenario"].unique())
-        scenarios = _named(axis_key["scenario"], names, load_scenario)
-    else:
-        scenarios = {sc0.name: sc0}
-        runs["scenario"] = sc0.name
+    calibrations, scenarios = _inputs(design, axis_key, cal0, sc0)
+    for col, single in (("calibration", cal0.name), ("scenario", sc0.name)):
+        if col not in axis_key:
+            runs[col] = single
     runs["rounds"] = np.int64(rounds)
     lead = ["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]
     runs = runs[lead + list(design.params)]
     _check_effect(design, scenarios, axis_key)
-    # Every value of every point through build_params: bad names or out-of-range values fail
-    # here, before any run starts.
-    pts = design.points
-    if "scenario" not in pts:
-        pts = pts.assign(scenario=sc0.name)
-    if "calibration" not in pts:
-        pts = pts.assign(calibration=cal0.name)
-    for (sc_name, cal_name), group in pts.groupby(["scenario", "calibration"], sort=False):
-        overrides = {p: group[p].to_numpy(np.float64) for p in design.params}
-        try:
-            build_params(calibrations[cal_name], scenarios[sc_name], rounds, len(group), overrides)
-        except ConfigError as exc:
-            where = axis_key.get(exc.key, "sweep.parameters")
-            raise ConfigError(where, str(exc)) from None
+    _check_points(design, axis_key, calibrations, scenarios, cal0.name, sc0.name, rounds)
 
     identity = {
         "format": FOLDER_FORMAT,
