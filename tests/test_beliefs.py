@@ -162,15 +162,6 @@ def test_retaliation_far_in_the_tail_does_not_break_the_update():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_red_line shifts the log-likelihoods by their maximum over all 21 lines, "
-    "including lines the belief rules out; when those fit the observation far better, every "
-    "possible line's likelihood underflows to 0 and the posterior is 0/0 = NaN (shift by the "
-    "maximum over lines with positive belief, or work with log belief + log likelihood). "
-    "Not reached by the model's own rounds: there the true line, always possible, predicts "
-    "the retaliation exactly",
-)
 def test_tail_observation_with_lines_ruled_out_gives_a_proper_posterior():
     # lines 0.5, 0.6, 0.75 only; at c = 0.9 they predict 0.3, 0.28125, 0.225 and the ruled-out
     # line 0 predicts 0.3375, closest to the observation 5

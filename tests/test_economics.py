@@ -85,7 +85,7 @@ def hand_constants(cal, fiscal_stress=0.0):
         imports_us=(v("trade_us") - v("exports_us")) * Q,
         S=v("gains_from_trade") * (v("trade_cn") + v("trade_us")) * Q,  # gains from all trade
         m=v("component_dependence") * v("component_spillover"),
-        rho=v("diversification_rate") * (1 - v("china_processing_share")),
+        rho=v("diversification_rate"),  # per quarter at the highest spend (ODD 7.1)
         omega=v("relocation_rate") / (1 + v("investment_cn") / v("trade_cn")),  # annual trade
         F=1
         + v("fiscal_weight") * debt_ratio
@@ -426,12 +426,11 @@ def test_derived_parameters_match_odd_7_1(cal, p):
     assert (k.X, k.M) == (50.25, 42.25)
     assert close(p.jp_exports_cn, k.X) and close(p.jp_imports_cn, k.M)
     assert close(p.imports_us, k.imports_us)  # (228 - 148) / 4 = 20
-    assert close(p.compliance_scale, k.S)  # 0.15 x (370 + 228) / 4 = 22.425
     assert close(p.component_exposure, k.m)  # 0.4 x 0.25 = 0.1
-    assert close(p.diversification_rate, k.rho)  # 0.05 x (1 - 0.7) = 0.015
+    assert close(p.diversification_rate, k.rho)  # 0.05 (no processing-share factor since v2)
     assert close(p.relocation_rate, k.omega)  # 0.05 / (1 + 1300 / 370)
     assert close(p.adjustment, k.adjust)  # 0.02 x (370 + 228) / 4 = 2.99
-    assert k.S == pytest.approx(22.425) and k.rho == pytest.approx(0.015)
+    assert k.S == pytest.approx(22.425) and k.rho == pytest.approx(0.05)
     # the compliance menu: centres of 21 equal cells of 0-1, (j + 0.5) / 21
     np.testing.assert_allclose(p.compliance_menu, [(j + 0.5) / 21 for j in range(21)], rtol=1e-15)
     # the red lines Japan considers: 0, 0.05, ..., 1
@@ -499,7 +498,7 @@ def test_diversification_arrives_exactly_lag_rounds_later(cal, baseline):
         rooms.append(state.view(p).room.copy())
     for w, (lag, level) in enumerate(zip(lags, levels, strict=True)):
         # D <- D - rho x_{t-L}: unchanged through round lag - 1, then down by rho x level
-        drop = k.rho * level  # 0.05 x (1 - 0.7) x level per quarter
+        drop = k.rho * level  # 0.05 x level per quarter
         for t in range(lag):
             assert path[t][w] == d0, (lag, t)
             # room = D - what is coming - floor = 0.6 - rho x level - 0.1 while under way
@@ -511,12 +510,6 @@ def test_diversification_arrives_exactly_lag_rounds_later(cal, baseline):
         assert rooms[t][2] == pytest.approx(d0 - k.rho * 0.25 - floor, **TIGHT), t
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WorldState.view counts the whole pipeline (width = the batch's longest lag) as "
-    "'coming', so in a world whose lag is shorter an investment that has already arrived "
-    "(and lowered dependence) is subtracted from the room again until it leaves the pipeline",
-)
 def test_room_does_not_count_arrived_investment_twice(cal, baseline):
     lags = [2, 8]
     p = build_params(cal, baseline, 12, 2, {"diversification_lag": np.array(lags, dtype=float)})
@@ -533,11 +526,6 @@ def test_room_does_not_count_arrived_investment_twice(cal, baseline):
             assert state.view(p).room[0] == pytest.approx(d0 - k.rho - floor, **TIGHT), t
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="same cause: a world's path depends on the longest diversification_lag in its "
-    "batch (block), which a sweep over diversification_lag mixes",
-)
 def test_a_world_does_not_depend_on_other_worlds_lags(cal):
     from sim.engine.batch import run_batch
 
@@ -572,7 +560,7 @@ def test_recent_spend_counts_the_last_three_quarters(cal, baseline):
 
 
 def test_dependence_never_falls_below_floor(cal, baseline):
-    # D0 = 0.105, floor 0.1: a full investment (rho = 0.015) would take it to 0.09
+    # D0 = 0.105, floor 0.1: a full investment (rho = 0.05) would take it to 0.09
     p = build_params(
         cal, baseline, 6, 1, {"rare_earth_dependence": 0.105, "diversification_lag": 2.0}
     )
@@ -714,16 +702,16 @@ def test_beliefs_learn_from_retaliation_and_from_episodes(cal, p):
 @pytest.mark.parametrize(
     "room, level, reduction",
     [
-        (0.5, 1.0, 0.015),  # min(rho x 1, 0.5) = rho = 0.015
-        (0.01, 1.0, 0.01),  # min(0.015, 0.01): capped by the room above the floor
-        (0.01, 0.5, 0.0075),  # min(0.0075, 0.01)
+        (0.5, 1.0, 0.05),  # min(rho x 1, 0.5) = rho = 0.05
+        (0.01, 1.0, 0.01),  # min(0.05, 0.01): capped by the room above the floor
+        (0.05, 0.5, 0.025),  # min(0.025, 0.05)
         (0.0, 1.0, 0.0),  # no room: nothing to gain
     ],
 )
 def test_diversification_value_by_hand(cal, p, room, level, reduction):
-    # V(x) = F (30 x b x reduction x 20 - 1 x x), b = 0.5: 30 x 0.5 x 0.01 x 20 = 3 at room 0.01
+    # V(x) = F (30 x b x reduction x H - 1 x x), b = 0.5, H = 8: 30 x 0.5 x 0.01 x 8 = 1.2
     k = hand_constants(cal)
-    want = k.F * (30 * 0.5 * reduction * 20 - 1.0 * level)
+    want = k.F * (30 * 0.5 * reduction * 8 - 1.0 * level)
     assert hand_diversification_value(k, level, room, 0.5) == pytest.approx(want, rel=1e-12)
     got = payoffs.diversification_value(np.array([level]), np.array([room]), np.array([0.5]), p)
     assert close(got, want)
@@ -1136,7 +1124,7 @@ def test_round_zero_numbers_at_differentiated_execution(cal, baseline):
     assert o.terms["adjustment_cost"] == 0.0 and o.terms["shortage_cost"] == 0.0
     # expected restriction at the status quo: episodes only (0.5 x 0.05 + 0.5 x 0.005) x 2 x 0.5
     assert h.expected_restriction == pytest.approx(0.0275, rel=1e-14)
-    # V(x) = F x (30 x 0.0275 x 0.015 x 20 - 1) x: negative, so 0 is the most likely level
+    # V(x) = F x (30 x 0.0275 x 0.05 x 8 - 1) x: negative, so 0 is the most likely level
     assert h.p_x[0] == max(h.p_x)
 
 
@@ -1180,8 +1168,8 @@ def test_diversification_value_rises_with_expected_restriction_and_room(cal, p):
     levels = DIVERSIFICATION_MENU[:, None]
     low = payoffs.diversification_value(levels, np.array([0.5]), np.array([0.05]), p)
     high = payoffs.diversification_value(levels, np.array([0.5]), np.array([0.5]), p)
-    tight = payoffs.diversification_value(levels, np.array([0.005]), np.array([0.5]), p)
+    tight = payoffs.diversification_value(levels, np.array([0.02]), np.array([0.5]), p)
     assert (high[1:] > low[1:]).all()
-    # room 0.005 binds from level 0.5 (rho x 0.5 = 0.0075) on
+    # room 0.02 binds from level 0.5 (rho x 0.5 = 0.025) on
     assert high[1] == tight[1] and (high[2:] > tight[2:]).all()
     assert (low[0] == 0.0) and (high[0] == 0.0)  # doing nothing is worth nothing

@@ -100,7 +100,10 @@ def update_red_line(
     predicted = slope * line_excess(compliance)  # (L, N)
     z = (retaliation - predicted) / noise
     log_like = -0.5 * z * z
-    like = np.exp(log_like - log_like.max(axis=0))
+    # Shift by the best fit among the lines still possible, so their likelihoods cannot all
+    # underflow to 0 because a ruled-out line fits better.
+    best = np.where(belief > 0.0, log_like, -np.inf).max(axis=0)
+    like = np.where(belief > 0.0, np.exp(log_like - best), 0.0)
     posterior = belief * like
     posterior = posterior / sequential_sum(posterior)
     return np.where(line_known, belief, posterior)

@@ -46,7 +46,10 @@ class WorldState(NamedTuple):
 
     def view(self, p: Params) -> WorldView:
         """What decision rules see."""
-        coming = p.diversification_rate * self.pipeline.sum(axis=1)
+        # Under way: the levels invested less than each world's own lag ago (the pipeline is as
+        # wide as the longest lag in the batch; older columns have already arrived).
+        under_way = np.arange(self.pipeline.shape[1])[None, :] < p.diversification_lag[:, None]
+        coming = p.diversification_rate * np.where(under_way, self.pipeline, 0.0).sum(axis=1)
         return WorldView(
             compliance=self.compliance,
             dependence=self.dependence,

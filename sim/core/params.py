@@ -57,7 +57,6 @@ class Params:
     diversification_spend: np.ndarray
     us_alignment_value: np.ndarray
     cn_tech_loss: np.ndarray
-    compliance_scale: np.ndarray  # stakes of the compliance choice: gains from all trade
     diversification_budget: np.ndarray  # most spent in any four quarters
     firm_profit: np.ndarray
     # --- shares and rates
@@ -328,7 +327,6 @@ def _money(x: _Inputs) -> dict[str, np.ndarray]:
     balance = cal("trade_balance_cn") * q
     trade_us = cal("trade_us") * q
     exports_us = cal("exports_us") * q
-    gains = cal("gains_from_trade")
     return {
         "jp_exports_cn": (trade_cn + balance) / 2.0,
         "jp_imports_cn": (trade_cn - balance) / 2.0,
@@ -342,7 +340,6 @@ def _money(x: _Inputs) -> dict[str, np.ndarray]:
         "diversification_spend": cal("diversification_spend"),
         "us_alignment_value": cal("us_alignment_value") * q,
         "cn_tech_loss": cal("cn_tech_loss") * q,
-        "compliance_scale": gains * (trade_cn + trade_us),
         "diversification_budget": cal("diversification_budget"),
         "firm_profit": x.firm("profit") * q,
     }

@@ -256,7 +256,7 @@ def lobbying_choice(
 
     A firm values effort ``e`` by what it expects it to add to its profit through the
     government's quantal response, less its cost ``lobbying_cost x profit x e``. With the
-    government's logit ``P(c)`` at the other firms' last efforts and scale ``s`` (its stakes
+    government's logit ``P(c)`` at last round's efforts (its own included) and scale ``s`` (its stakes
     times its temperature), raising the firm's weight by ``dw`` raises its expected profit by
     ``dw Var_P(pi_f) / s`` (the logit's own derivative, taken at last round's weights):
     ``welfare`` is ``(M, N)``, ``profits`` ``(F, M, N)``.
