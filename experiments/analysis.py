@@ -112,6 +112,89 @@ def _crossings(x: np.ndarray, p: np.ndarray, level: float) -> tuple[np.ndarray, 
     return np.where(up, loc, np.nan), np.where(down, loc, np.nan)
 
 
+def _sorted_crossings(x: np.ndarray, p: np.ndarray, level: float) -> list[tuple[str, float]]:
+    """Each crossing of ``level`` by ``p`` over ``x``: (direction, location in units of x)."""
+    up, down = _crossings(x, p[None, :], level)
+    found = [("up", v) for v in up[0] if np.isfinite(v)]
+    found += [("down", v) for v in down[0] if np.isfinite(v)]
+    found.sort(key=lambda t: t[1])
+    return found
+
+
+def _bootstrap_crossings(
+    x: np.ndarray,
+    n: np.ndarray,
+    p: np.ndarray,
+    found: list[tuple[str, float]],
+    level: float,
+    n_boot: int,
+    ci: float,
+    rng: np.random.Generator,
+) -> list[tuple[float, float, np.float64]]:
+    """Per crossing in ``found``: bootstrap interval (units of x) and support (share 0-1)."""
+    q = [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
+    boot = rng.binomial(n[None, :], p[None, :], size=(n_boot, len(x))) / n[None, :]
+    b_up, b_down = _crossings(x, boot, level)
+    edges = [-np.inf, *(v for _, v in found), np.inf]
+    out = []
+    for k, (direction, est) in enumerate(found):
+        locs = b_up if direction == "up" else b_down
+        # only crossings between this one's neighbours count as "the same" crossing
+        locs = np.where((locs > edges[k]) & (locs < edges[k + 2]), locs, np.nan)
+        dist = np.where(np.isfinite(locs), np.abs(locs - est), np.inf)
+        j = np.argmin(dist, axis=1)
+        pick = locs[np.arange(n_boot), j]
+        ok = np.isfinite(pick)
+        lo, hi = np.percentile(pick[ok], q) if ok.any() else (np.nan, np.nan)
+        out.append((lo, hi, ok.mean()))
+    return out
+
+
+def _group_tipping_rows(
+    g: pd.DataFrame,
+    axis: str,
+    pcol: str,
+    base: dict,
+    level: float,
+    n_boot: int,
+    ci: float,
+    rng: np.random.Generator,
+) -> list[dict]:
+    """The tipping point rows of one group's cells (one per crossing, or one "none" row)."""
+    g = g.sort_values(axis)
+    x = g[axis].to_numpy(np.float64)
+    n = g["runs"].to_numpy(np.int64)
+    p = g[pcol].to_numpy(np.float64)
+    base = {**base, "values": len(x)}
+    p_range = {"p_min": p.min(), "p_max": p.max()}
+    found = _sorted_crossings(x, p, level)
+    if not found:
+        return [
+            {
+                **base,
+                "direction": "none",
+                "tipping_point": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "support": np.nan,
+                **p_range,
+            }
+        ]
+    intervals = _bootstrap_crossings(x, n, p, found, level, n_boot, ci, rng)
+    return [
+        {
+            **base,
+            "direction": direction,
+            "tipping_point": est,
+            "ci_low": lo,
+            "ci_high": hi,
+            "support": support,
+            **p_range,
+        }
+        for (direction, est), (lo, hi, support) in zip(found, intervals, strict=True)
+    ]
+
+
 def tipping_points(
     runs: pd.DataFrame,
     axis: str,
@@ -138,61 +221,14 @@ def tipping_points(
     if axis in cols:
         raise ValueError(f"axis {axis!r} is also in by")
     cells = breakdown_probability(runs, [*cols, axis], event)
-    pcol = f"p_{event}"
     rng = np.random.default_rng(seed)
-    q = [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
     rows = []
     groups = cells.groupby(cols, sort=True, observed=True) if cols else [((), cells)]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
-        g = g.sort_values(axis)
-        x = g[axis].to_numpy(np.float64)
-        n = g["runs"].to_numpy(np.int64)
-        p = g[pcol].to_numpy(np.float64)
         base = dict(zip(cols, key, strict=True))
-        base.update(axis=axis, event=event, level=level, values=len(x))
-        up, down = _crossings(x, p[None, :], level)
-        found = [("up", v) for v in up[0] if np.isfinite(v)]
-        found += [("down", v) for v in down[0] if np.isfinite(v)]
-        found.sort(key=lambda t: t[1])
-        if not found:
-            rows.append(
-                {
-                    **base,
-                    "direction": "none",
-                    "tipping_point": np.nan,
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                    "support": np.nan,
-                    "p_min": p.min(),
-                    "p_max": p.max(),
-                }
-            )
-            continue
-        boot = rng.binomial(n[None, :], p[None, :], size=(n_boot, len(x))) / n[None, :]
-        b_up, b_down = _crossings(x, boot, level)
-        edges = [-np.inf, *(v for _, v in found), np.inf]
-        for k, (direction, est) in enumerate(found):
-            locs = b_up if direction == "up" else b_down
-            # only crossings between this one's neighbours count as "the same" crossing
-            locs = np.where((locs > edges[k]) & (locs < edges[k + 2]), locs, np.nan)
-            dist = np.where(np.isfinite(locs), np.abs(locs - est), np.inf)
-            j = np.argmin(dist, axis=1)
-            pick = locs[np.arange(n_boot), j]
-            ok = np.isfinite(pick)
-            lo, hi = np.percentile(pick[ok], q) if ok.any() else (np.nan, np.nan)
-            rows.append(
-                {
-                    **base,
-                    "direction": direction,
-                    "tipping_point": est,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "support": ok.mean(),
-                    "p_min": p.min(),
-                    "p_max": p.max(),
-                }
-            )
+        base.update(axis=axis, event=event, level=level)
+        rows += _group_tipping_rows(g, axis, f"p_{event}", base, level, n_boot, ci, rng)
     return pd.DataFrame(rows)
 
 

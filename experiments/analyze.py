@@ -73,155 +73,240 @@ def survival_tables(
     return c[cols + [k for k in c if k not in cols]], m[cols + [k for k in m if k not in cols]]
 
 
-def analyze(
-    folder: Path, boot: int = 1000, level: float = 0.5, seed: int = 0, figures: bool = True
-) -> str:
-    """Write the analysis tables (and figures) for ``folder``; return the printed summary."""
-    from experiments import plots
-
-    runs, ident = load_sweep(folder)
-    out = folder / "analysis"
-    design = ident["design"]
-    cats = [c for c in CATEGORICAL if runs[c].nunique() > 1]
-    lines = [
-        f"{ident['experiment']} ({design['kind']} design, {len(runs):,} runs, "
+def _header(ident: dict, runs: pd.DataFrame, folder: Path) -> str:
+    """The summary's first line: experiment, design kind, run count, quarters, folder."""
+    return (
+        f"{ident['experiment']} ({ident['design']['kind']} design, {len(runs):,} runs, "
         f"{ident['rounds']} quarters, {folder})"
-    ]
+    )
+
+
+def _outcome_split(runs: pd.DataFrame, cats: list[str], out: Path) -> list[str]:
+    """Write sides.csv (share of runs per side, per categorical group); return its summary lines."""
     sides = A.side_split(runs, cats or None)
     _write_csv(sides, out / "sides.csv")
-    lines.append("\nOutcome split (share of runs, Wilson 95%):")
+    lines = ["\nOutcome split (share of runs, Wilson 95%):"]
     for _, r in sides.iterrows():
         grp = " ".join(f"{c}={r[c]}" for c in cats)
         lines.append(
             f"  {grp:<24} {r['side']:<9} {r['share']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
         )
+    return lines
+
+
+def _groupings(runs: pd.DataFrame, cats: list[str], axes: list[str]) -> dict[str, pd.Series]:
+    """Survival groupings: all runs, each categorical axis, each numeric grid axis binned."""
     groupings = {"all runs": pd.Series("all", index=runs.index)}
     for c in cats:
         groupings[c] = runs[c].astype(str)
+    for axis in axes:
+        groupings[f"{axis} (binned)"] = _bins(runs[axis])
+    return groupings
 
-    if design["kind"] == "grid":
-        axes = [a["param"] for a in design["axes"] if a["param"] not in CATEGORICAL]
-        cells = A.breakdown_probability(runs, [*cats, *axes])
-        _write_csv(cells, out / "cells.csv")
-        _write_csv(A.side_split(runs, [*cats, *axes]), out / "sides_by_cell.csv")
-        tips = []
-        for axis in axes:
-            others = [a for a in axes if a != axis]
-            pooled = A.tipping_points(runs, axis, cats or None, level, n_boot=boot, seed=seed)
-            tips.append(pooled.assign(scope="pooled"))
-            if others:
-                tips.append(
-                    A.tipping_points(
-                        runs, axis, [*cats, *others], level, n_boot=boot, seed=seed
-                    ).assign(scope="slice")
-                )
-            groupings[f"{axis} (binned)"] = _bins(runs[axis])
-        tip = pd.concat(tips, ignore_index=True)
-        lead = ["scope", "axis", *cats, *[a for a in axes if a in tip]]
-        tip = tip[lead + [c for c in tip if c not in lead]]
-        _write_csv(tip, out / "tipping_points.csv")
-        lines.append(
-            f"\nTipping points (breakdown probability crosses {level:.0%}; "
-            f"bootstrap 95%, {boot} draws):"
-        )
-        for _, r in tip[tip["scope"] == "pooled"].iterrows():
-            grp = "".join(f", {c}={r[c]}" for c in cats)
-            lines.append(
-                f"  along {r['axis']} (other axes pooled{grp}): {r['direction']:<4} "
-                f"{_fmt(r['tipping_point'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-                + ("" if r["direction"] == "none" else f" (bootstrap support {r['support']:.2f})")
+
+def _grid_axes(design: dict) -> list[str]:
+    """The numeric axes of a grid design (the categorical ones left out)."""
+    return [a["param"] for a in design["axes"] if a["param"] not in CATEGORICAL]
+
+
+def _grid_cells(runs: pd.DataFrame, axes: list[str], cats: list[str], out: Path) -> pd.DataFrame:
+    """Write cells.csv (breakdown probability per cell) and sides_by_cell.csv; return the cells."""
+    cells = A.breakdown_probability(runs, [*cats, *axes])
+    _write_csv(cells, out / "cells.csv")
+    _write_csv(A.side_split(runs, [*cats, *axes]), out / "sides_by_cell.csv")
+    return cells
+
+
+def _grid_tipping_points(
+    runs: pd.DataFrame, axes: list[str], cats: list[str], level: float, boot: int, seed: int
+) -> pd.DataFrame:
+    """Tipping points along each axis, pooled over the other axes and per slice of them."""
+    tips = []
+    for axis in axes:
+        others = [a for a in axes if a != axis]
+        pooled = A.tipping_points(runs, axis, cats or None, level, n_boot=boot, seed=seed)
+        tips.append(pooled.assign(scope="pooled"))
+        if others:
+            tips.append(
+                A.tipping_points(
+                    runs, axis, [*cats, *others], level, n_boot=boot, seed=seed
+                ).assign(scope="slice")
             )
-        sl = tip[(tip["scope"] == "slice") & (tip["direction"] != "none")]
-        lines.append(
-            f"  per slice: {len(sl)} crossings in {(tip['scope'] == 'slice').sum()} rows "
-            "(tipping_points.csv)"
-        )
-        if figures:
-            facet = cats[0] if cats else None
-            if len(axes) >= 2:
-                x, y = axes[0], axes[1]
-                plots.save_png(
-                    plots.heatmaps(
-                        cells,
-                        x,
-                        y,
-                        "p_breakdown",
-                        facet,
-                        "breakdown probability",
-                        label="P(breakdown)",
-                    ),
-                    out / "phase_diagram.png",
-                )
-                sbc = A.side_split(runs, [*cats, x, y])
-                for side, cmap in (("us", "Blues"), ("china", "Reds")):
-                    plots.save_png(
-                        plots.heatmaps(
-                            sbc[sbc["side"] == side],
-                            x,
-                            y,
-                            "share",
-                            facet,
-                            f"breakdown toward {side}",
-                            cmap=cmap,
-                            label=f"P({side})",
-                        ),
-                        out / f"side_{side}.png",
-                    )
-            for axis in axes:
-                others = [a for a in axes if a != axis]
-                hue = others[0] if others else (cats[0] if cats else None)
-                sub_cells = cells if not cats else cells[cells[cats[0]] == cells[cats[0]].iloc[0]]
-                sub_tips = tip[tip["scope"] == "slice"] if others else None
-                if sub_tips is not None and cats:
-                    sub_tips = sub_tips[sub_tips[cats[0]] == cells[cats[0]].iloc[0]]
-                plots.save_png(
-                    plots.probability_curves(sub_cells, axis, hue, tips=sub_tips, level=level),
-                    out / f"curves_{axis}.png",
-                )
-    else:
-        params = [p["param"] for p in design["parameters"]]
-        pts = A.point_means(runs, params, ["cum_jp_welfare_bn"])
-        _write_csv(pts, out / "points.csv")
-        limits, traj = A.prim_box(runs, params, threshold=level)
-        _write_csv(limits, out / "prim_box.csv")
-        _write_csv(traj, out / "prim_trajectory.csv")
-        restricted = limits[limits["restricted"]]
-        lines.append(
-            f"\nPRIM box of points with breakdown probability >= {level:.0%} "
-            f"(coverage {_fmt(limits['coverage'].iloc[0])}, "
-            f"density {_fmt(limits['density'].iloc[0])}, "
-            f"mass {_fmt(limits['mass'].iloc[0])}):"
-        )
-        for _, r in restricted.iterrows():
-            lines.append(f"  {r['parameter']:<36} [{r['low']:.4g}, {r['high']:.4g}]")
-        if figures and len(traj):
-            chosen = (limits["coverage"].iloc[0], limits["density"].iloc[0])
-            plots.save_png(plots.prim_trajectory(traj, chosen), out / "prim_trajectory.png")
-        if design["kind"] == "sobol":
-            problem = {
-                "num_vars": len(params),
-                "names": params,
-                "bounds": [[p["low"], p["high"]] for p in design["parameters"]],
-            }
-            idx = A.sobol_indices(runs, problem, OUTPUTS, bool(design.get("second_order")), seed)
-            _write_csv(idx, out / "sobol_indices.csv")
-            for o in OUTPUTS:
-                top = idx[idx["output"] == o].sort_values("ST", ascending=False).head(8)
-                lines.append(
-                    f"\nSobol indices of {o} (top 8 by total index; S1 / ST with 95% half-width):"
-                )
-                for _, r in top.iterrows():
-                    lines.append(
-                        f"  {r['parameter']:<36} S1 {r['S1']:6.3f} ±{r['S1_conf']:.3f}   "
-                        f"ST {r['ST']:6.3f} ±{r['ST_conf']:.3f}"
-                    )
-                if figures:
-                    plots.save_png(plots.sobol_bars(idx, o), out / f"sobol_{o}.png")
+    tip = pd.concat(tips, ignore_index=True)
+    lead = ["scope", "axis", *cats, *[a for a in axes if a in tip]]
+    return tip[lead + [c for c in tip if c not in lead]]
 
+
+def _tipping_lines(tip: pd.DataFrame, cats: list[str], level: float, boot: int) -> list[str]:
+    """Summary lines: each pooled tipping point, and the count of per-slice crossings."""
+    lines = [
+        f"\nTipping points (breakdown probability crosses {level:.0%}; "
+        f"bootstrap 95%, {boot} draws):"
+    ]
+    for _, r in tip[tip["scope"] == "pooled"].iterrows():
+        grp = "".join(f", {c}={r[c]}" for c in cats)
+        lines.append(
+            f"  along {r['axis']} (other axes pooled{grp}): {r['direction']:<4} "
+            f"{_fmt(r['tipping_point'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            + ("" if r["direction"] == "none" else f" (bootstrap support {r['support']:.2f})")
+        )
+    sl = tip[(tip["scope"] == "slice") & (tip["direction"] != "none")]
+    lines.append(
+        f"  per slice: {len(sl)} crossings in {(tip['scope'] == 'slice').sum()} rows "
+        "(tipping_points.csv)"
+    )
+    return lines
+
+
+def _phase_figures(
+    runs: pd.DataFrame, cells: pd.DataFrame, x: str, y: str, cats: list[str], out: Path
+) -> None:
+    """Heatmaps over axes x and y: breakdown probability and the share toward each side."""
+    from experiments import plots
+
+    facet = cats[0] if cats else None
+    plots.save_png(
+        plots.heatmaps(
+            cells, x, y, "p_breakdown", facet, "breakdown probability", label="P(breakdown)"
+        ),
+        out / "phase_diagram.png",
+    )
+    sbc = A.side_split(runs, [*cats, x, y])
+    for side, cmap in (("us", "Blues"), ("china", "Reds")):
+        plots.save_png(
+            plots.heatmaps(
+                sbc[sbc["side"] == side],
+                x,
+                y,
+                "share",
+                facet,
+                f"breakdown toward {side}",
+                cmap=cmap,
+                label=f"P({side})",
+            ),
+            out / f"side_{side}.png",
+        )
+
+
+def _curve_figure(
+    cells: pd.DataFrame,
+    tip: pd.DataFrame,
+    axis: str,
+    axes: list[str],
+    cats: list[str],
+    level: float,
+    out: Path,
+) -> None:
+    """Breakdown probability along ``axis`` (first categorical group), slice tipping points."""
+    from experiments import plots
+
+    others = [a for a in axes if a != axis]
+    hue = others[0] if others else (cats[0] if cats else None)
+    sub_cells = cells if not cats else cells[cells[cats[0]] == cells[cats[0]].iloc[0]]
+    sub_tips = tip[tip["scope"] == "slice"] if others else None
+    if sub_tips is not None and cats:
+        sub_tips = sub_tips[sub_tips[cats[0]] == cells[cats[0]].iloc[0]]
+    plots.save_png(
+        plots.probability_curves(sub_cells, axis, hue, tips=sub_tips, level=level),
+        out / f"curves_{axis}.png",
+    )
+
+
+def _grid_analysis(
+    runs: pd.DataFrame,
+    axes: list[str],
+    cats: list[str],
+    out: Path,
+    level: float,
+    boot: int,
+    seed: int,
+    figures: bool,
+) -> list[str]:
+    """Grid design: cells, tipping points (tables, summary lines) and, if asked, figures."""
+    cells = _grid_cells(runs, axes, cats, out)
+    tip = _grid_tipping_points(runs, axes, cats, level, boot, seed)
+    _write_csv(tip, out / "tipping_points.csv")
+    lines = _tipping_lines(tip, cats, level, boot)
+    if figures:
+        if len(axes) >= 2:
+            _phase_figures(runs, cells, axes[0], axes[1], cats, out)
+        for axis in axes:
+            _curve_figure(cells, tip, axis, axes, cats, level, out)
+    return lines
+
+
+def _prim_analysis(
+    runs: pd.DataFrame, params: list[str], out: Path, level: float, figures: bool
+) -> list[str]:
+    """PRIM box of the points with breakdown probability >= level: tables, lines, figure."""
+    limits, traj = A.prim_box(runs, params, threshold=level)
+    _write_csv(limits, out / "prim_box.csv")
+    _write_csv(traj, out / "prim_trajectory.csv")
+    restricted = limits[limits["restricted"]]
+    lines = [
+        f"\nPRIM box of points with breakdown probability >= {level:.0%} "
+        f"(coverage {_fmt(limits['coverage'].iloc[0])}, "
+        f"density {_fmt(limits['density'].iloc[0])}, "
+        f"mass {_fmt(limits['mass'].iloc[0])}):"
+    ]
+    for _, r in restricted.iterrows():
+        lines.append(f"  {r['parameter']:<36} [{r['low']:.4g}, {r['high']:.4g}]")
+    if figures and len(traj):
+        from experiments import plots
+
+        chosen = (limits["coverage"].iloc[0], limits["density"].iloc[0])
+        plots.save_png(plots.prim_trajectory(traj, chosen), out / "prim_trajectory.png")
+    return lines
+
+
+def _sobol_analysis(
+    runs: pd.DataFrame, design: dict, out: Path, seed: int, figures: bool
+) -> list[str]:
+    """Sobol indices of each output: sobol_indices.csv, the top 8 per output, bar figures."""
+    params = [p["param"] for p in design["parameters"]]
+    problem = {
+        "num_vars": len(params),
+        "names": params,
+        "bounds": [[p["low"], p["high"]] for p in design["parameters"]],
+    }
+    idx = A.sobol_indices(runs, problem, OUTPUTS, bool(design.get("second_order")), seed)
+    _write_csv(idx, out / "sobol_indices.csv")
+    lines = []
+    for o in OUTPUTS:
+        top = idx[idx["output"] == o].sort_values("ST", ascending=False).head(8)
+        lines.append(f"\nSobol indices of {o} (top 8 by total index; S1 / ST with 95% half-width):")
+        for _, r in top.iterrows():
+            lines.append(
+                f"  {r['parameter']:<36} S1 {r['S1']:6.3f} ±{r['S1_conf']:.3f}   "
+                f"ST {r['ST']:6.3f} ±{r['ST_conf']:.3f}"
+            )
+        if figures:
+            from experiments import plots
+
+            plots.save_png(plots.sobol_bars(idx, o), out / f"sobol_{o}.png")
+    return lines
+
+
+def _sampled_analysis(
+    runs: pd.DataFrame, design: dict, out: Path, level: float, seed: int, figures: bool
+) -> list[str]:
+    """LHS or Sobol design: per-point means, the PRIM box and (Sobol) the Sobol indices."""
+    params = [p["param"] for p in design["parameters"]]
+    _write_csv(A.point_means(runs, params, ["cum_jp_welfare_bn"]), out / "points.csv")
+    lines = _prim_analysis(runs, params, out, level, figures)
+    if design["kind"] == "sobol":
+        lines += _sobol_analysis(runs, design, out, seed, figures)
+    return lines
+
+
+def _survival_analysis(
+    runs: pd.DataFrame, groupings: dict[str, pd.Series], out: Path, figures: bool
+) -> list[str]:
+    """Kaplan-Meier time to breakdown (quarters) per grouping: tables, lines, figures."""
     curves, medians = survival_tables(runs, groupings)
     _write_csv(curves, out / "survival.csv")
     _write_csv(medians, out / "survival_medians.csv")
-    lines.append("\nTime to breakdown (Kaplan-Meier, censored at the horizon):")
+    lines = ["\nTime to breakdown (Kaplan-Meier, censored at the horizon):"]
     for _, r in medians.iterrows():
         end = curves[(curves["grouping"] == r["grouping"]) & (curves["group"] == r["group"])][
             "survival"
@@ -231,6 +316,8 @@ def analyze(
             f"median {_fmt(r['median_quarters'])} q, still balancing at the horizon {end:.3f}"
         )
     if figures:
+        from experiments import plots
+
         for name in groupings:
             sub = curves[curves["grouping"] == name]
             safe = name.replace(" (binned)", "").replace(" ", "_")
@@ -238,6 +325,25 @@ def analyze(
                 plots.survival_curves(sub, "group", f"time to breakdown by {name}"),
                 out / f"survival_{safe}.png",
             )
+    return lines
+
+
+def analyze(
+    folder: Path, boot: int = 1000, level: float = 0.5, seed: int = 0, figures: bool = True
+) -> str:
+    """Write the analysis tables (and figures) for ``folder``; return the printed summary."""
+    runs, ident = load_sweep(folder)
+    out = folder / "analysis"
+    design = ident["design"]
+    cats = [c for c in CATEGORICAL if runs[c].nunique() > 1]
+    lines = [_header(ident, runs, folder), *_outcome_split(runs, cats, out)]
+    if design["kind"] == "grid":
+        axes = _grid_axes(design)
+        lines += _grid_analysis(runs, axes, cats, out, level, boot, seed, figures)
+    else:
+        axes = []
+        lines += _sampled_analysis(runs, design, out, level, seed, figures)
+    lines += _survival_analysis(runs, _groupings(runs, cats, axes), out, figures)
     text = "\n".join(lines) + "\n"
     atomic_write_text(out / "summary.txt", text)
     return text
