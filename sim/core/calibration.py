@@ -242,6 +242,12 @@ def calibration_from_dict(raw: Mapping, where: str = "calibration") -> Calibrati
         if profile.get("label") is not None:
             labels[firm] = str(profile["label"])
     _check_consistency(where, entries)
+    for firm, profile in firms.items():
+        if profile["china_profit_share"].value + profile["us_tariff_exposure"].value > 1.0:
+            raise ConfigError(
+                f"{where}.firms.{firm}.us_tariff_exposure",
+                "China share and US-export share of profits add up to more than 1",
+            )
     return Calibration(
         name=name,
         entries=entries,

@@ -66,14 +66,8 @@ def sample_index(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     return idx
 
 
-def sample_in_cells(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """A continuous draw 0-1 from ``M`` equal cells of 0-1 with ``probabilities`` (options on axis 0).
-
-    Inverse-CDF sampling of the piecewise-constant density that puts ``probabilities[k]`` on
-    cell ``[k/M, (k+1)/M)`` evenly: the cell is :func:`sample_index`'s, the position inside it
-    is where ``u`` falls within that cell's share of the CDF. No extra random number is used,
-    and the result is a continuous choice whose distribution converges as ``M`` grows.
-    """
+def sample_cell(probabilities: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cell drawn (as :func:`sample_index`) and where ``u`` falls inside its share of the CDF, 0-1."""
     m = probabilities.shape[0]
     target = u * sequential_sum(probabilities)
     cdf = probabilities[0].copy()
@@ -86,7 +80,19 @@ def sample_in_cells(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
         cdf += probabilities[k]
     chosen = np.take_along_axis(probabilities, idx[None], axis=0)[0]
     position = np.clip((target - before) / np.where(chosen > 0.0, chosen, 1.0), 0.0, 1.0)
-    return (idx + position) / m
+    return idx, position
+
+
+def sample_in_cells(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A continuous draw 0-1 from ``M`` equal cells of 0-1 with ``probabilities`` (options on axis 0).
+
+    Inverse-CDF sampling of the piecewise-constant density that puts ``probabilities[k]`` on
+    cell ``[k/M, (k+1)/M)`` evenly: the cell is :func:`sample_index`'s, the position inside it
+    is where ``u`` falls within that cell's share of the CDF. No extra random number is used,
+    and the result is a continuous choice whose distribution converges as ``M`` grows.
+    """
+    idx, position = sample_cell(probabilities, u)
+    return (idx + position) / probabilities.shape[0]
 
 
 def expectation(prob: np.ndarray, value: np.ndarray) -> np.ndarray:

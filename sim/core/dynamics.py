@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.core import beliefs, payoffs
 from sim.core.alignment import STATUS_QUO, tolerated_demand, tolerated_line
+from sim.core.choice import sequential_sum
 from sim.core.params import Params
 from sim.core.payoffs import ChinaStance, UsStance, WelfareTerms
 from sim.core.policies import JapanChoice, WorldView, lobbied_profit
@@ -27,12 +28,14 @@ class WorldState(NamedTuple):
     """Slow state of N worlds."""
 
     compliance: np.ndarray  # last chosen compliance, 0-1
+    deal: np.ndarray  # last chosen deal level, 0-1
     diversification: np.ndarray  # last chosen diversification level, 0-1
     dependence: np.ndarray  # share of rare earths from China, 0-1
     trust_us: np.ndarray  # Japan-US relation, 0-1
     trust_cn: np.ndarray  # Japan-China relation, 0-1
     line_belief: np.ndarray  # (L, N) Japan's belief over China's red line
     coercive: np.ndarray  # Japan's probability that China coerces unprovoked
+    reputation: np.ndarray  # Japan's belief that China lifts an embargo on concession
     red_line: np.ndarray  # China's true standing red line (drawn at the start)
     japan_part_us: np.ndarray  # smoothed part of the US relation's signal Japan caused
     other_part_us: np.ndarray  # ... and the part the US's own demand and tariffs caused
@@ -61,6 +64,8 @@ class WorldState(NamedTuple):
             effort=self.effort,
             room=np.maximum(self.dependence - coming - p.dependence_floor, 0.0),
             recent_spend=self.recent_spend.sum(axis=1),
+            reputation=self.reputation,
+            deal=self.deal,
         )
 
 
@@ -71,12 +76,14 @@ def initial_world(p: Params, u_red_line: np.ndarray) -> WorldState:
     zero = np.zeros(n)
     return WorldState(
         compliance=np.full(n, INITIAL_COMPLIANCE),
+        deal=zero.copy(),
         diversification=zero.copy(),
         dependence=p.dependence0.copy(),
         trust_us=p.trust_us0.copy(),
         trust_cn=p.trust_cn0.copy(),
         line_belief=prior,
         coercive=p.coercive_prior.copy(),
+        reputation=p.reputation0.copy(),
         red_line=beliefs.draw_red_line(prior, u_red_line),
         japan_part_us=zero.copy(),
         other_part_us=zero.copy(),
@@ -99,7 +106,8 @@ class RoundOutcome(NamedTuple):
     welfare_terms: WelfareTerms
     welfare: np.ndarray
     objective: np.ndarray  # government objective: welfare + lobbying-weighted profits
-    firm_profit: np.ndarray  # (F, N) after lobbying costs
+    firm_profit: np.ndarray  # (F, N) with the government's support, after lobbying costs
+    support: np.ndarray  # (F, N) the government's compensation to each firm
     us_payoff: np.ndarray
     china_payoff: np.ndarray
 
@@ -116,32 +124,34 @@ def realize_round(
 ) -> RoundOutcome:
     """Evaluate the stances at Japan's choice and compute every agent's payoff."""
     c = choice.compliance
-    tariff, r, a = payoffs.instruments(c, us, cn, p)
+    inst = payoffs.instruments(c, choice.deal, us, cn, p)
+    channels = payoffs.firm_channels(c, inst, state.dependence, shock, state.china_share, p)
+    support = payoffs.support_paid(payoffs.firm_losses(channels, c, shock, state.china_share, p), p)
     terms = payoffs.japan_welfare_terms(
         c,
         state.compliance,
         choice.diversification,
-        tariff,
-        r,
-        a,
+        choice.deal,
+        inst,
         state.dependence,
         us.demand,
         shock,
+        sequential_sum(support),
         p,
     )
     welfare = payoffs.japan_welfare(terms, p)
-    gross = payoffs.firm_profits(c, tariff, r, a, state.dependence, shock, state.china_share, p)
-    objective = welfare + lobbied_profit(gross, weights)
+    profits = payoffs.firm_profits(channels) + support
     return RoundOutcome(
-        tariff=tariff,
-        restriction=r,
-        access=a,
+        tariff=inst.tariff,
+        restriction=inst.restriction,
+        access=inst.access,
         welfare_terms=terms,
         welfare=welfare,
-        objective=objective,
-        firm_profit=gross - payoffs.lobbying_cost(effort, p),
-        us_payoff=payoffs.us_payoff(c, tariff, shock, p),
-        china_payoff=payoffs.china_payoff(c, r, a, shock, p),
+        objective=welfare + lobbied_profit(profits, weights),
+        firm_profit=profits - payoffs.lobbying_cost(effort, p),
+        support=support,
+        us_payoff=payoffs.us_payoff(c, inst.tariff, choice.deal, shock, p),
+        china_payoff=payoffs.china_payoff(c, inst.restriction, inst.access, shock, p),
     )
 
 
@@ -192,7 +202,8 @@ def update_beliefs(
     state: WorldState, choice: JapanChoice, cn: ChinaStance, outcome: RoundOutcome, p: Params
 ) -> tuple[np.ndarray, np.ndarray]:
     """Japan's beliefs after seeing China's response to its compliance (Bayes' rule)."""
-    retaliation = outcome.restriction - cn.restriction_fixed
+    embargo = cn.embargo * payoffs.embargo_applies(choice.compliance, cn)
+    retaliation = outcome.restriction - cn.restriction_fixed - embargo
     line_belief = beliefs.update_red_line(
         state.line_belief,
         choice.compliance,
@@ -201,7 +212,8 @@ def update_beliefs(
         cn.line_known,
         p.belief_noise,
     )
-    started = (cn.restriction_fixed > 0.0) & (state.last_embargo <= 0.0)
+    episode = cn.restriction_fixed + cn.embargo
+    started = (episode > 0.0) & (state.last_embargo <= 0.0)
     coercive = beliefs.update_coercive(
         state.coercive,
         started,
@@ -210,6 +222,19 @@ def update_beliefs(
         p.hazard_coercive,
     )
     return line_belief, coercive
+
+
+def update_reputation(
+    state: WorldState, choice: JapanChoice, cn: ChinaStance, p: Params
+) -> np.ndarray:
+    """Japan's belief that China lifts an embargo on concession, after a round it conceded.
+
+    Moves ``reputation_rate`` of the way toward what China did (1 lifted, 0 kept it).
+    """
+    conceded = (cn.embargo > 0.0) & (choice.compliance <= cn.embargo_line + 1e-12)
+    lifted = cn.embargo_lifts.astype(float)
+    moved = state.reputation + p.reputation_rate * (lifted - state.reputation)
+    return np.where(conceded, moved, state.reputation)
 
 
 def advance_world(
@@ -234,18 +259,20 @@ def advance_world(
     disruption = np.maximum(outcome.restriction, 1.0 - outcome.access)
     return WorldState(
         compliance=choice.compliance,
+        deal=choice.deal,
         diversification=choice.diversification,
         dependence=dependence,
         trust_us=_smooth(state.trust_us, target_us, p),
         trust_cn=_smooth(state.trust_cn, target_cn, p),
         line_belief=line_belief,
         coercive=coercive,
+        reputation=update_reputation(state, choice, cn, p),
         red_line=state.red_line,
         japan_part_us=_smooth(state.japan_part_us, signals.japan_us, p),
         other_part_us=_smooth(state.other_part_us, signals.other_us, p),
         japan_part_cn=_smooth(state.japan_part_cn, signals.japan_cn, p),
         other_part_cn=_smooth(state.other_part_cn, signals.other_cn, p),
-        last_embargo=cn.restriction_fixed,
+        last_embargo=cn.restriction_fixed + cn.embargo,
         pipeline=pipeline,
         recent_spend=recent,
         china_share=state.china_share * (1.0 - p.relocation_rate * disruption),

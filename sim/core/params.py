@@ -21,13 +21,15 @@ from sim.core.errors import ConfigError
 from sim.core.registry import CALIBRATION_ENTRIES, FIRM_ENTRIES, MAX_ROUND, SCENARIO_PARAMETERS
 from sim.core.scenario import Scenario, get_level, validate_scenario
 
-POLICY_CODES = {"reactive": 0, "scripted": 1, "adaptive": 2}
+POLICY_CODES = {"reactive": 0, "scripted": 1, "strategic": 2}
 
 #: Diversification options, as shares of the calibrated highest quarterly spend.
 DIVERSIFICATION_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+#: Japan's deal options: 0 (none), half, or the full deal (calibration: deal_size).
+DEAL_MENU = np.array([0.0, 0.5, 1.0])
 #: Lobbying-effort options of a firm, 0 (silent) to 1 (full effort).
 EFFORT_MENU = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
-#: Multipliers an adaptive US or China applies to its reactive severity.
+#: Multipliers a strategic US or China applies to the scenario's severity.
 STATE_MENU = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
 
 #: The horizon of a run, in quarters.
@@ -72,7 +74,13 @@ class Params:
     diversification_rate: np.ndarray
     diversification_lag: np.ndarray
     planning_horizon: np.ndarray
-    fiscal_multiplier: np.ndarray
+    mcpf: np.ndarray  # marginal cost of public funds: what a dollar of outlay costs
+    deal_cost: np.ndarray  # cost to Japan of a full deal, $bn per quarter
+    deal_value_us: np.ndarray  # value to the US of a full deal, $bn per quarter
+    deal_relief: np.ndarray  # share of the punitive tariff a full deal removes
+    firm_support_share: np.ndarray  # share of firms' tariff and access losses compensated
+    reputation0: np.ndarray  # Japan's initial belief that China lifts an embargo on concession
+    reputation_rate: np.ndarray
     red_line_mean: np.ndarray
     red_line_sd: np.ndarray
     coercive_prior: np.ndarray
@@ -93,7 +101,7 @@ class Params:
     china_temperature: np.ndarray
     inertia: np.ndarray
     shock_sd: np.ndarray
-    lobbying_weight: np.ndarray
+    welfare_weight: np.ndarray  # Grossman-Helpman a: welfare's weight against contributions
     lobbying_cost: np.ndarray
     # --- the breakdown detector
     meet_tolerance: np.ndarray
@@ -104,6 +112,8 @@ class Params:
     lobbying_strength: np.ndarray
     # --- firm profiles (F, N)
     china_share0: np.ndarray
+    margin: np.ndarray  # operating profit per unit of revenue
+    china_local_share: np.ndarray  # share of China profits from local production in China
     us_tariff_exposure: np.ndarray
     rare_earth_intensity: np.ndarray
     export_control_exposure: np.ndarray
@@ -116,8 +126,10 @@ class Params:
     tariff_level: np.ndarray
     security_pressure: np.ndarray
     coercion: np.ndarray
-    embargo_restriction: np.ndarray
-    announced_red_line: np.ndarray  # China's announced line (an embargo's demand), NaN if none
+    embargo_restriction: np.ndarray  # a punitive embargo's unconditional restriction
+    embargo_conditional: np.ndarray  # a coercive embargo's restriction, lifted on concession
+    embargo_line: np.ndarray  # a coercive embargo's demand (compliance), NaN if none
+    announced_red_line: np.ndarray  # a punitive embargo's announced line, NaN if none
     path_us_tariff: np.ndarray
     path_us_demand: np.ndarray
     path_cn_restriction: np.ndarray
@@ -145,6 +157,8 @@ _FIRM_FIELDS = (
     "firm_profit",
     "lobbying_strength",
     "china_share0",
+    "margin",
+    "china_local_share",
     "us_tariff_exposure",
     "rare_earth_intensity",
     "export_control_exposure",
@@ -159,6 +173,8 @@ _WORLDS_LAST = frozenset(
         "security_pressure",
         "coercion",
         "embargo_restriction",
+        "embargo_conditional",
+        "embargo_line",
         "announced_red_line",
         "path_us_tariff",
         "path_us_demand",
@@ -242,8 +258,8 @@ class _Inputs:
         return np.stack(cols, axis=0)
 
 
-def _fiscal_multiplier(x: _Inputs) -> np.ndarray:
-    """F = 1 + fiscal_weight x debt ratio + growth_weight x growth shortfall (ODD 7.1)."""
+def _mcpf(x: _Inputs) -> np.ndarray:
+    """Marginal cost of public funds: 1 + base + debt slope x debt ratio + growth slope x shortfall (ODD 7.1)."""
     stress = x.scen("fiscal_stress")
     debt_ratio = (
         x.cal("government_debt")
@@ -253,8 +269,9 @@ def _fiscal_multiplier(x: _Inputs) -> np.ndarray:
     growth = x.cal("gdp_growth") - x.cal("stress_growth_drop") * stress
     return (
         1.0
-        + x.cal("fiscal_weight") * debt_ratio
-        + x.cal("growth_weight") * np.maximum(0.0, x.cal("growth_reference") - growth)
+        + x.cal("mcpf_base")
+        + x.cal("mcpf_debt") * debt_ratio
+        + x.cal("mcpf_growth") * np.maximum(0.0, x.cal("growth_reference") - growth)
     )
 
 
@@ -272,19 +289,33 @@ def _us_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray]:
     return tariff0 + ramp * (tariff1 - tariff0), pressure0 + ramp * (pressure1 - pressure0)
 
 
-def _china_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coercion, embargo restriction and announced red line (NaN: none) per round ``(R, N)``."""
+def _china_schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
+    """Coercion and the embargo per round ``(R, N)``.
+
+    A *coercive* embargo withholds its restriction until Japan's compliance is at or below its
+    demand (``embargo.red_line``); a *punitive* one withholds it whatever Japan does and
+    announces its line as China's red line for the window (the first version's embargo).
+    """
     n = x.n
-    coercion = np.repeat(x.scen("cn_coercion")[None, :], rounds, axis=0)
-    red_line = np.full((rounds, n), np.nan)
-    embargo = np.zeros((rounds, n))
-    if x.s.embargo is not None:
+    out = {
+        "coercion": np.repeat(x.scen("cn_coercion")[None, :], rounds, axis=0),
+        "embargo_restriction": np.zeros((rounds, n)),
+        "embargo_conditional": np.zeros((rounds, n)),
+        "embargo_line": np.full((rounds, n), np.nan),
+        "announced_red_line": np.full((rounds, n), np.nan),
+    }
+    b = x.s.embargo
+    if b is not None:
         t = np.arange(rounds, dtype=float)[:, None]
         start = x.scen("embargo.start_round")[None, :]
-        window = ((t >= start) & (t < start + x.scen("embargo.rounds")[None, :])).astype(float)
-        embargo = window * x.scen("embargo.restriction")[None, :]
-        red_line = np.where(window > 0, x.scen("embargo.red_line")[None, :], red_line)
-    return coercion, embargo, red_line
+        window = (t >= start) & (t < start + x.scen("embargo.rounds")[None, :])
+        size = np.where(window, x.scen("embargo.restriction")[None, :], 0.0)
+        line = np.where(window, x.scen("embargo.red_line")[None, :], np.nan)
+        if b.kind == "punitive":
+            out["embargo_restriction"], out["announced_red_line"] = size, line
+        else:
+            out["embargo_conditional"], out["embargo_line"] = size, line
+    return out
 
 
 def _temperature(x: _Inputs) -> np.ndarray:
@@ -342,6 +373,8 @@ def _money(x: _Inputs) -> dict[str, np.ndarray]:
         "cn_tech_loss": cal("cn_tech_loss") * q,
         "diversification_budget": cal("diversification_budget"),
         "firm_profit": x.firm("profit") * q,
+        "deal_cost": cal("deal_cost_share") * cal("deal_size") * q,
+        "deal_value_us": cal("deal_value_share") * cal("deal_size") * q,
     }
 
 
@@ -352,7 +385,7 @@ def _rates(x: _Inputs) -> dict[str, np.ndarray]:
         "gains": cal("gains_from_trade"),
         "us_base_tariff": cal("us_base_tariff"),
         "incidence": cal("tariff_incidence"),
-        "elasticity": cal("tariff_elasticity"),
+        "elasticity": cal("us_import_elasticity"),
         "chip_share": cal("chip_export_share"),
         "component_exposure": cal("component_dependence") * cal("component_spillover"),
         "access_cut": cal("access_cut"),
@@ -361,14 +394,18 @@ def _rates(x: _Inputs) -> dict[str, np.ndarray]:
         "diversification_rate": cal("diversification_rate"),
         "diversification_lag": cal("diversification_lag").astype(np.int64),
         "planning_horizon": cal("planning_horizon"),
-        "fiscal_multiplier": _fiscal_multiplier(x),
+        "mcpf": _mcpf(x),
+        "deal_relief": cal("deal_relief"),
+        "firm_support_share": cal("firm_support_share"),
+        "reputation0": cal("embargo_reputation"),
+        "reputation_rate": cal("reputation_rate"),
         "trust_us0": cal("trust_us_initial"),
         "trust_cn0": cal("trust_cn_initial"),
         "trust_rate": cal("trust_rate"),
         "trust_sensitivity": cal("trust_sensitivity"),
         "trust_severity": cal("trust_severity"),
         "shock_sd": cal("trade_shock_sd"),
-        "lobbying_weight": cal("lobbying_weight"),
+        "welfare_weight": cal("welfare_weight"),
         "lobbying_cost": cal("lobbying_cost"),
         "relocation_rate": cal("relocation_rate") / (1.0 + cal("investment_cn") / cal("trade_cn")),
     }
@@ -419,6 +456,8 @@ def _firms(x: _Inputs) -> dict[str, np.ndarray]:
         "rare_earth_intensity": firm("rare_earth_intensity"),
         "export_control_exposure": firm("export_control_exposure"),
         "lobbying_efficiency": firm("lobbying_efficiency"),
+        "margin": firm("margin"),
+        "china_local_share": firm("china_local_share"),
     }
 
 
@@ -426,7 +465,7 @@ def _schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
     """Policy codes ``(N,)`` and per-round drivers ``(R, N)``."""
     scenario, n = x.s, x.n
     tariff_level, security_pressure = _us_schedules(x, rounds)
-    coercion, embargo_restriction, announced_red_line = _china_schedules(x, rounds)
+    china = _china_schedules(x, rounds)
 
     def code(name: str) -> np.ndarray:
         return np.full(n, POLICY_CODES[name], dtype=np.int8)
@@ -437,9 +476,7 @@ def _schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
         "japan_policy": code(scenario.japan_policy),
         "tariff_level": tariff_level,
         "security_pressure": security_pressure,
-        "coercion": coercion,
-        "embargo_restriction": embargo_restriction,
-        "announced_red_line": announced_red_line,
+        **china,
         "path_us_tariff": _path_schedule(scenario.us_tariff_path, rounds, n),
         "path_us_demand": _path_schedule(scenario.us_demand_path, rounds, n),
         "path_cn_restriction": _path_schedule(scenario.cn_restriction_path, rounds, n),

@@ -1,15 +1,16 @@
 """Decision rules: how each agent chooses, as pure functions over numpy arrays.
 
-Every adaptive choice is a logit (quantal-response) choice on its own stakes, the range of
-its options' values (:mod:`sim.core.choice`), with its own temperature: Japan's compliance,
-its diversification, each firm's lobbying effort, an adaptive state's severity. Choices are drawn by inverse CDF from uniforms supplied by
+Every choice is a logit (quantal-response) choice on its own stakes, the range of its
+options' values (:mod:`sim.core.choice`), with its own temperature: Japan's compliance and
+deal (chosen together), its diversification, each firm's lobbying effort, a strategic state's
+severity. Choices are drawn by inverse CDF from uniforms supplied by
 the caller (:mod:`sim.core.draws`).
 
 Japan does not know China's red line: it plans with its belief (:mod:`sim.core.beliefs`)
 unless China announces the line (an embargo's demand). Firms and the government evaluate
 Japan's options under the same expectations.
 
-Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 adaptive.
+Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 strategic.
 """
 
 from __future__ import annotations
@@ -23,26 +24,32 @@ from sim.core.choice import (
     contextual_probabilities,
     expectation,
     logit_probabilities,
-    sample_in_cells,
+    sample_cell,
     sample_index,
     sequential_sum,
     stakes,
 )
-from sim.core.params import DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
+from sim.core.params import DEAL_MENU, DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
 from sim.core.payoffs import ChinaStance, Instruments, UsStance
 
 __all__ = ["logit_probabilities", "sample_index"]
 
-REACTIVE, SCRIPTED, ADAPTIVE = 0, 1, 2
+REACTIVE, SCRIPTED, STRATEGIC = 0, 1, 2
 _X = DIVERSIFICATION_MENU[:, None]  # (X, 1): option axis first, worlds last
+_G = DEAL_MENU[:, None, None]  # (G, 1, 1): Japan's deal levels, then compliance cells, worlds
 _E = EFFORT_MENU[:, None]
 #: The compliance step a reactive Japan takes toward the side that hit harder.
 REACTIVE_STEP = 0.25
 
 
 def compliance_options(p: Params) -> np.ndarray:
-    """Japan's compliance menu as a column ``(M, 1)`` (options first, worlds last)."""
-    return p.compliance_menu[:, None]
+    """Japan's compliance cells' centres, ``(1, M, 1)``: after the deal axis, before worlds."""
+    return p.compliance_menu[None, :, None]
+
+
+def deal_options() -> np.ndarray:
+    """Japan's deal levels, ``(G, 1, 1)``."""
+    return _G
 
 
 class WorldView(NamedTuple):
@@ -58,6 +65,8 @@ class WorldView(NamedTuple):
     effort: np.ndarray  # (F, N) last round's lobbying effort
     room: np.ndarray  # dependence left above the floor once investments under way arrive
     recent_spend: np.ndarray  # diversification spent in the last three quarters, $bn
+    reputation: np.ndarray  # Japan's belief that China lifts an embargo on concession
+    deal: np.ndarray  # last round's deal level
 
 
 def _severity(trust: np.ndarray, p: Params) -> np.ndarray:
@@ -75,56 +84,125 @@ def _pick(options: NamedTuple, pick: np.ndarray):
 
 # --- what Japan expects --------------------------------------------------------------------
 def expected_instruments(
-    compliance: np.ndarray, us: UsStance, cn: ChinaStance, view: WorldView, p: Params
+    compliance: np.ndarray,
+    deal: np.ndarray | float,
+    us: UsStance,
+    cn: ChinaStance,
+    view: WorldView,
+    p: Params,
 ) -> Instruments:
-    """Tariff, restriction and access Japan expects at ``compliance`` (its belief where the line is unknown)."""
+    """Tariff, restriction and access Japan expects at a compliance and deal level.
+
+    China's line: the announced one, else Japan's belief. An embargo: it bites unless Japan
+    concedes, and then still with the probability that China does not keep its word.
+    """
     known = payoffs.excess(compliance, cn.red_line)
     ex = np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+    defies = compliance > cn.embargo_line + 1e-12
+    embargo = cn.embargo * np.where(defies, 1.0, 1.0 - view.reputation)
     return Instruments(
-        tariff=payoffs.realized_tariff(compliance, us),
-        restriction=np.minimum(cn.restriction_fixed + cn.coercion * ex, 1.0),
+        tariff=payoffs.realized_tariff(compliance, deal, us),
+        restriction=np.minimum(cn.restriction_fixed + embargo + cn.coercion * ex, 1.0),
         access=np.maximum(cn.access_fixed - p.access_cut * cn.coercion * ex, 0.0),
     )
 
 
-def welfare_menu(
-    view: WorldView, p: Params, demand: np.ndarray, menu: Instruments, shock: np.ndarray
-) -> np.ndarray:
-    """National welfare at each compliance option, $bn per quarter, ``(..., M, N)``."""
-    terms = payoffs.japan_welfare_terms(
-        compliance_options(p),
-        view.compliance,
-        0.0,
-        menu.tariff,
-        menu.restriction,
-        menu.access,
-        view.dependence,
-        demand,
-        shock,
-        p,
-    )
-    return payoffs.japan_welfare(terms, p)
+class Menu(NamedTuple):
+    """Japan's options as Japan and its firms expect them, ``(..., G, M, N)`` (firms ``(F, ...)``)."""
+
+    welfare: np.ndarray  # national welfare, $bn per quarter
+    profits: np.ndarray  # each firm's profit with the government's support, $bn per quarter
 
 
-def firm_profit_menu(
-    view: WorldView, p: Params, menu: Instruments, shock: np.ndarray
-) -> np.ndarray:
-    """Each firm's profit at each of Japan's compliance options, $bn per quarter, ``(F, ..., M, N)``."""
-    return payoffs.firm_profits(
-        compliance_options(p),
-        menu.tariff,
-        menu.restriction,
-        menu.access,
-        view.dependence,
-        shock,
-        view.china_share,
-        p,
+def option_menu(
+    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+) -> Menu:
+    """Welfare and firms' profits at every deal level and compliance cell, as Japan expects them.
+
+    The China side (restriction, access, security) is computed once per compliance cell and
+    the US side (tariff, deal) per (deal, cell), then added: the stances' option axes (a
+    strategic state's severities) multiply only the side they change.
+    """
+    c, g = compliance_options(p), deal_options()
+    inst = expected_instruments(c, g, us, cn, view, p)
+    china_w = payoffs.welfare_china_side(
+        c, view.compliance, inst.access, inst.restriction, view.dependence, us.demand, shock, p
     )
+    us_w = payoffs.welfare_us_side(inst.tariff, g, shock, p)
+    china_f = payoffs.firm_china_side(
+        c, inst.access, inst.restriction, view.dependence, shock, view.china_share, p
+    )
+    us_f = payoffs.firm_us_side(inst.tariff, shock, p)
+    nd = max(china_f.profit.ndim, us_f.profit.ndim)
+    china_profit, china_loss = (_lift(x, nd) for x in china_f)
+    us_profit, us_loss = (_lift(x, nd) for x in us_f)
+    support = payoffs.support_paid(china_loss + us_loss, p)
+    welfare = china_w + us_w - (p.mcpf - 1.0) * sequential_sum(support)
+    return Menu(welfare, china_profit + us_profit + support)
+
+
+def objective_menu(
+    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+) -> np.ndarray:
+    """The government's objective at every (deal, compliance) option, ``(..., G, M, N)``.
+
+    What :func:`option_menu` plus :func:`lobbied_profit` give (last round's lobbying), summed
+    over firms before the stances' option axes multiply it: a firm's profit plus its support
+    is ``china + share x china loss + (1 - share) x US profit + share x US exposure``, so the
+    firm axis is summed away one firm at a time. Used where a strategic state anticipates Japan.
+    """
+    c, g = compliance_options(p), deal_options()
+    inst = expected_instruments(c, g, us, cn, view, p)
+    china_w = payoffs.welfare_china_side(
+        c, view.compliance, inst.access, inst.restriction, view.dependence, us.demand, shock, p
+    )
+    us_w = payoffs.welfare_us_side(inst.tariff, g, shock, p)
+    china_f = payoffs.firm_china_side(
+        c, inst.access, inst.restriction, view.dependence, shock, view.china_share, p
+    )
+    weights = lobbying_weights(view.effort, p)
+    share = p.firm_support_share
+    exposed = p.firm_profit * p.us_tariff_exposure  # (F, N)
+    kept, paid = us_firm_sums(inst.tariff, exposed, weights, p)
+    volume = payoffs.us_volume(inst.tariff, p) * shock
+    us_profit = volume * paid  # summed over firms
+    support = share * (sequential_sum(china_f.loss) + sequential_sum(exposed) * shock - us_profit)
+    welfare = china_w + us_w - (p.mcpf - 1.0) * support
+    china_kept = lobbied_profit(china_f.profit + share * china_f.loss, weights)
+    exposed_kept = sequential_sum(weights * exposed) * shock * share
+    return welfare + china_kept + (1.0 - share) * volume * kept + exposed_kept
+
+
+def us_firm_sums(
+    tariff: np.ndarray, exposed: np.ndarray, weights: np.ndarray, p: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_f w_f e_f max(0, 1 - incidence t / margin_f)`` and the same without ``w_f``.
+
+    The firms' US-export profit per unit of volume, weighted for lobbying and not, in firm
+    order; ``exposed`` ``e_f`` and ``weights`` are ``(F, N)``.
+    """
+    weighted = np.zeros(np.shape(tariff))
+    total = np.zeros(np.shape(tariff))
+    for f in range(exposed.shape[0]):
+        kept = exposed[f] * np.maximum(1.0 - p.incidence * tariff / p.margin[f], 0.0)
+        weighted += weights[f] * kept
+        total += kept
+    return weighted, total
+
+
+def _lift(x: np.ndarray, ndim: int) -> np.ndarray:
+    """A firm array ``(F, ...)`` with option axes added after F up to ``ndim`` axes."""
+    return x.reshape(x.shape[:1] + (1,) * (ndim - x.ndim) + x.shape[1:])
 
 
 def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
-    """Weight the government gives each firm's profit (Grossman-Helpman), shape ``(F, N)``."""
-    return p.lobbying_weight * p.lobbying_efficiency * p.lobbying_strength * effort
+    """Weight the government gives each firm's profit against welfare, shape ``(F, N)``.
+
+    Grossman-Helpman: the government weighs welfare ``welfare_weight`` times a dollar of
+    contributions, so a lobbying firm's profit counts with ``effort x efficiency x strength /
+    welfare_weight``.
+    """
+    return p.lobbying_efficiency * p.lobbying_strength * effort / p.welfare_weight
 
 
 def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -134,21 +212,26 @@ def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return sequential_sum(profit_menu * w)
 
 
-def compliance_probabilities(objective: np.ndarray, p: Params) -> np.ndarray:
-    """The government's logit over compliance options (on its stakes); options on axis -2."""
-    moved = np.moveaxis(objective, -2, 0)
-    return np.moveaxis(contextual_probabilities(moved, p.compliance_temperature), 0, -2)
+def joint_probabilities(objective: np.ndarray, p: Params) -> np.ndarray:
+    """The government's logit over its (deal, compliance) options on axes -3, -2, on its stakes."""
+    shape = objective.shape
+    flat = objective.reshape(shape[:-3] + (shape[-3] * shape[-2], shape[-1]))
+    prob = contextual_probabilities(np.moveaxis(flat, -2, 0), p.compliance_temperature)
+    return np.moveaxis(prob, 0, -2).reshape(shape)
+
+
+def _over_options(x: np.ndarray) -> np.ndarray:
+    """Flatten the (deal, compliance) axes -3, -2 into one axis first: ``(G M, ..., N)``."""
+    shape = x.shape
+    flat = x.reshape(shape[:-3] + (shape[-3] * shape[-2], shape[-1]))
+    return np.moveaxis(flat, -2, 0)
 
 
 def japan_compliance_probabilities(
     view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
 ) -> np.ndarray:
-    """Japan's logit over compliance given the stances (last round's lobbying), ``(..., M, N)``."""
-    menu = expected_instruments(compliance_options(p), us, cn, view, p)
-    welfare = welfare_menu(view, p, us.demand, menu, shock)
-    profits = firm_profit_menu(view, p, menu, shock)
-    objective = welfare + lobbied_profit(profits, lobbying_weights(view.effort, p))
-    return compliance_probabilities(objective, p)
+    """Japan's logit over (deal, compliance) given the stances (last round's lobbying), ``(..., G, M, N)``."""
+    return joint_probabilities(objective_menu(view, p, us, cn, shock), p)
 
 
 # --- step 1: the United States ------------------------------------------------------------
@@ -158,13 +241,19 @@ def us_reactive_stance(t: int, view: WorldView, p: Params) -> UsStance:
         demand=p.security_pressure[t],
         tariff_fixed=p.us_base_tariff,
         tariff_slope=p.tariff_level[t] * _severity(view.trust_us, p),
+        deal_relief=p.deal_relief,
     )
 
 
 def us_stance(
     t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, last_cn: ChinaStance
 ) -> UsStance:
-    """The US stance for round ``t`` under each world's policy (reactive, scripted or adaptive)."""
+    """The US stance for round ``t`` under each world's policy (reactive, scripted or strategic).
+
+    Strategic: a leader that knows Japan's payoffs evaluates Japan's quantal response (deal
+    and compliance) to each multiplier of the scenario's tariff severity (given last round's
+    China stance) and chooses by logit on its own expected payoff.
+    """
     stance = us_reactive_stance(t, view, p)
     codes = p.us_policy
     if (codes == SCRIPTED).any():
@@ -172,41 +261,41 @@ def us_stance(
             demand=p.path_us_demand[t],
             tariff_fixed=p.path_us_tariff[t],
             tariff_slope=np.zeros(p.n_worlds),
+            deal_relief=p.deal_relief,
         )
         stance = _select(codes == SCRIPTED, scripted, stance)
-    if (codes == ADAPTIVE).any():
-        # The US knows Japan's payoffs, evaluates Japan's quantal response to each severity
-        # multiplier (given last round's China stance), then chooses by logit itself.
+    if (codes == STRATEGIC).any():
         m = len(STATE_MENU)
         base = us_reactive_stance(t, view, p)
-        options = UsStance(
-            demand=np.broadcast_to(base.demand, (m, p.n_worlds)),
-            tariff_fixed=np.broadcast_to(base.tariff_fixed, (m, p.n_worlds)),
-            tariff_slope=STATE_MENU[:, None] * base.tariff_slope,
+        options = UsStance(*(np.broadcast_to(x, (m, p.n_worlds)) for x in base))._replace(
+            tariff_slope=STATE_MENU[:, None] * base.tariff_slope
         )
         cn_b = ChinaStance(*(x[None, :] for x in last_cn))
-        us_b = UsStance(*(x[:, None, :] for x in options))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, M, N)
-        c = compliance_options(p)[None]
-        tariff = payoffs.realized_tariff(c, us_b)
-        value = expectation(
-            np.moveaxis(prob, 1, 0), np.moveaxis(payoffs.us_payoff(c, tariff, shock, p), 1, 0)
-        )
+        us_b = UsStance(*(x[:, None, None, :] for x in options))
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        c, g = compliance_options(p)[None], deal_options()[None]
+        tariff = payoffs.realized_tariff(c, g, us_b)
+        payoff = payoffs.us_payoff(c, tariff, g, shock, p)
+        value = expectation(_over_options(prob), _over_options(payoff))
         pick = sample_index(contextual_probabilities(value, p.us_temperature), u)
-        stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
+        stance = _select(codes == STRATEGIC, _pick(options, pick), stance)
     return stance
 
 
 # --- step 2: China ---------------------------------------------------------------------------
 def china_reactive_stance(t: int, view: WorldView, p: Params, red_line: np.ndarray) -> ChinaStance:
-    """Retaliation above its line (its own, or an embargo's announced demand), harsher as trust falls."""
+    """Retaliation above its line, harsher as trust falls, and any embargo of the scenario."""
     announced = p.announced_red_line[t]
     known = ~np.isnan(announced)
+    n = p.n_worlds
     return ChinaStance(
         red_line=np.where(known, announced, red_line),
         restriction_fixed=p.embargo_restriction[t],
+        embargo=p.embargo_conditional[t],
+        embargo_line=p.embargo_line[t],
+        embargo_lifts=np.ones(n, dtype=bool),
         coercion=p.coercion[t] * _severity(view.trust_cn, p),
-        access_fixed=np.ones(p.n_worlds),
+        access_fixed=np.ones(n),
         line_known=known,
     )
 
@@ -220,7 +309,11 @@ def china_stance(
     us: UsStance,
     red_line: np.ndarray,
 ) -> ChinaStance:
-    """China's stance for round ``t`` under each world's policy; ``red_line`` is its true line."""
+    """China's stance for round ``t`` under each world's policy; ``red_line`` is its true line.
+
+    Strategic: like the US, a multiplier of the scenario's coercion chosen by logit on China's
+    expected payoff under Japan's quantal response.
+    """
     stance = china_reactive_stance(t, view, p, red_line)
     codes = p.china_policy
     if (codes == SCRIPTED).any():
@@ -230,44 +323,44 @@ def china_stance(
             access_fixed=p.path_cn_access[t],
         )
         stance = _select(codes == SCRIPTED, scripted, stance)
-    if (codes == ADAPTIVE).any():
+    if (codes == STRATEGIC).any():
         base = china_reactive_stance(t, view, p, red_line)
         m = len(STATE_MENU)
         options = ChinaStance(*(np.broadcast_to(x, (m, p.n_worlds)) for x in base))._replace(
             coercion=STATE_MENU[:, None] * base.coercion
         )
-        cn_b = ChinaStance(*(x[:, None, :] for x in options))
+        cn_b = ChinaStance(*(x[:, None, None, :] for x in options))
         us_b = UsStance(*(x[None, :] for x in us))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, M, N)
-        c = compliance_options(p)[None]
-        inst = payoffs.instruments(c, us_b, cn_b, p)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        c, g = compliance_options(p)[None], deal_options()[None]
+        inst = payoffs.instruments(c, g, us_b, cn_b, p)
         payoff = payoffs.china_payoff(c, inst.restriction, inst.access, shock, p)
-        value = expectation(np.moveaxis(prob, 1, 0), np.moveaxis(payoff, 1, 0))
+        value = expectation(_over_options(prob), _over_options(np.broadcast_to(payoff, prob.shape)))
         pick = sample_index(contextual_probabilities(value, p.china_temperature), u)
-        stance = _select(codes == ADAPTIVE, _pick(options, pick), stance)
+        stance = _select(codes == STRATEGIC, _pick(options, pick), stance)
     return stance
 
 
 # --- step 3: firms ------------------------------------------------------------------------------
-def lobbying_choice(
-    view: WorldView, p: Params, welfare: np.ndarray, profits: np.ndarray, u: np.ndarray
-) -> np.ndarray:
+def lobbying_choice(view: WorldView, p: Params, menu: Menu, u: np.ndarray) -> np.ndarray:
     """Each firm's lobbying effort 0-1, a logit choice on its own stakes, shape ``(F, N)``.
 
     A firm values effort ``e`` by what it expects it to add to its profit through the
     government's quantal response, less its cost ``lobbying_cost x profit x e``. With the
-    government's logit ``P(c)`` at last round's efforts (its own included) and scale ``s`` (its stakes
-    times its temperature), raising the firm's weight by ``dw`` raises its expected profit by
-    ``dw Var_P(pi_f) / s`` (the logit's own derivative, taken at last round's weights):
-    ``welfare`` is ``(M, N)``, ``profits`` ``(F, M, N)``.
+    government's logit ``P`` over its (deal, compliance) options at last round's efforts (the
+    firm's own included) and scale ``s`` (its stakes times its temperature), raising the
+    firm's weight by ``dw`` raises its expected profit by ``dw Var_P(pi_f) / s`` (the logit's
+    own derivative, taken at last round's weights).
     """
     w_last = lobbying_weights(view.effort, p)
-    base = welfare + lobbied_profit(profits, w_last)  # (M, N)
-    prob = compliance_probabilities(base, p)
-    scale = np.maximum(stakes(base), np.finfo(float).tiny) * p.compliance_temperature
-    mean = expectation(np.moveaxis(profits, 1, 0), prob[:, None])  # (F, N)
-    spread = profits - mean[:, None]
-    variance = expectation(np.moveaxis(spread * spread, 1, 0), prob[:, None])  # (F, N)
+    base = menu.welfare + lobbied_profit(menu.profits, w_last)  # (G, M, N)
+    prob = _over_options(joint_probabilities(base, p))  # (G M, N)
+    scale = np.maximum(stakes(_over_options(base)), np.finfo(float).tiny)
+    scale = scale * p.compliance_temperature
+    profits = _over_options(menu.profits)  # (G M, F, N)
+    mean = expectation(profits, prob[:, None])  # (F, N)
+    spread = profits - mean[None]
+    variance = expectation(spread * spread, prob[:, None])  # (F, N)
     w_full = lobbying_weights(np.ones_like(view.effort), p)
     gain = (1.0 - p.inertia) * (_E[:, None] * w_full - w_last) * variance / scale  # (E, F, N)
     value = gain - p.lobbying_cost * p.firm_profit * _E[:, None]
@@ -287,8 +380,9 @@ class JapanChoice(NamedTuple):
     """Japan's choice in one round, shapes ``(N,)``."""
 
     compliance: np.ndarray  # 0-1
+    deal: np.ndarray  # level 0-1 of a full deal
     diversification: np.ndarray  # level 0-1 of the highest quarterly spend
-    kept: np.ndarray  # True where inertia kept last round's compliance
+    kept: np.ndarray  # True where inertia kept last round's compliance and deal
 
 
 def expected_restriction(view: WorldView, cn: ChinaStance, p: Params) -> np.ndarray:
@@ -321,26 +415,32 @@ def japan_decision(
     objective: np.ndarray,
     draws: JapanDraws,
 ) -> JapanChoice:
-    """Japan's compliance and diversification for round ``t`` under each world's policy.
+    """Japan's compliance, deal and diversification for round ``t`` under each world's policy.
 
-    ``objective`` is the government's objective at each compliance option, ``(M, N)``.
+    ``objective`` is the government's objective at each (deal, compliance cell), ``(G, M, N)``:
+    one logit over the pairs, then a continuous compliance within the chosen cell.
     """
-    # The logit over the cells' centres, then a continuous level within the chosen cell.
-    prob = compliance_probabilities(objective, p)
-    adaptive = sample_in_cells(prob, draws.compliance)
+    m = objective.shape[1]
+    prob = _over_options(joint_probabilities(objective, p))  # (G M, N)
+    pair, position = sample_cell(prob, draws.compliance)
+    chosen_compliance = ((pair % m) + position) / m
+    chosen_deal = DEAL_MENU[pair // m]
     kept = draws.inertia < p.inertia
-    compliance = np.where(kept, view.compliance, adaptive)
+    compliance = np.where(kept, view.compliance, chosen_compliance)
+    deal = np.where(kept, view.deal, chosen_deal)
     codes = p.japan_policy
     if (codes == SCRIPTED).any():
         compliance = np.where(codes == SCRIPTED, p.path_jp_compliance[t], compliance)
+        deal = np.where(codes == SCRIPTED, 0.0, deal)
     if (codes == REACTIVE).any():
         # One step toward the side that hit harder last round (its cost at current compliance).
-        us_hit = payoffs.realized_tariff(view.compliance, us) - p.us_base_tariff
+        us_hit = payoffs.realized_tariff(view.compliance, 0.0, us) - p.us_base_tariff
         cn_hit = payoffs.realized_restriction(view.compliance, cn)
         step = np.where(
             us_hit > cn_hit, REACTIVE_STEP, np.where(cn_hit > us_hit, -REACTIVE_STEP, 0.0)
         )
         moved = np.minimum(np.maximum(view.compliance + step, 0.0), 1.0)
         compliance = np.where(codes == REACTIVE, moved, compliance)
+        deal = np.where(codes == REACTIVE, 0.0, deal)
     diversification = diversification_choice(view, cn, p, draws.diversification)
-    return JapanChoice(compliance, diversification, kept & (codes == ADAPTIVE))
+    return JapanChoice(compliance, deal, diversification, kept & (codes == STRATEGIC))

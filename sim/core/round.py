@@ -81,10 +81,8 @@ def play_round(
     us = policies.us_stance(t, view, p, uniforms[U_US], shock, state.last_cn)
     cn = policies.china_stance(t, view, p, uniforms[U_CN], shock, us, world.red_line)
     # 3: firms lobby on what each compliance option would bring them, as Japan expects it.
-    menu = policies.expected_instruments(policies.compliance_options(p), us, cn, view, p)
-    welfare = policies.welfare_menu(view, p, us.demand, menu, shock)
-    profits = policies.firm_profit_menu(view, p, menu, shock)
-    effort = policies.lobbying_choice(view, p, welfare, profits, uniforms[U_FIRMS:])
+    menu = policies.option_menu(view, p, us, cn, shock)
+    effort = policies.lobbying_choice(view, p, menu, uniforms[U_FIRMS:])
     weights = policies.lobbying_weights(effort, p)
     # 4: Japan chooses.
     draws = policies.JapanDraws(
@@ -92,7 +90,7 @@ def play_round(
         compliance=uniforms[U_COMPLIANCE],
         diversification=uniforms[U_DIVERSIFICATION],
     )
-    objective = welfare + policies.lobbied_profit(profits, weights)
+    objective = menu.welfare + policies.lobbied_profit(menu.profits, weights)
     choice = policies.japan_decision(t, view, p, us, cn, objective, draws)
     # 5: the world updates; the detector reads what Japan did and the relations.
     outcome = dynamics.realize_round(world, choice, us, cn, effort, weights, shock, p)

@@ -18,7 +18,8 @@ from sim.core.constraints import UNIT, ListOf, Name, Options
 from sim.core.errors import ConfigError
 from sim.core.registry import FIRM_LOBBYING, MAX_ROUND, SCENARIO_PARAMETERS
 
-STATE_POLICIES = ("scripted", "adaptive", "reactive")
+STATE_POLICIES = ("strategic", "reactive", "scripted")
+EMBARGO_KINDS = ("coercive", "punitive")
 
 
 @dataclass
@@ -33,12 +34,19 @@ class Escalation:
 
 @dataclass
 class Embargo:
-    """China withholds rare earths for some rounds and lowers its red line (demands concessions)."""
+    """China withholds rare earths for some rounds, with a demand on Japan's compliance.
+
+    ``coercive`` (default): the restriction lifts in any round Japan's compliance is at or
+    below the demand ``red_line`` (if China keeps its word: Japan believes it with the
+    probability of China's reputation). ``punitive``: the restriction holds whatever Japan
+    does, and the demand is announced as China's red line for the window.
+    """
 
     start_round: int = 8
     rounds: int = 6
     restriction: float = 0.5
     red_line: float = 0.25
+    kind: str = "coercive"
 
 
 @dataclass
@@ -47,9 +55,9 @@ class Scenario:
 
     name: str = "baseline"
     description: str = ""
-    us_policy: str = "reactive"
-    china_policy: str = "reactive"
-    japan_policy: str = "adaptive"
+    us_policy: str = "strategic"
+    china_policy: str = "strategic"
+    japan_policy: str = "strategic"
     # Levels: see sim.core.registry.SCENARIO_PARAMETERS for range, unit and meaning.
     us_tariff_level: float = 0.05
     us_security_pressure: float = 0.6
@@ -76,6 +84,7 @@ _PATHS = (
     "japan_compliance_path",
 )
 _POLICY = Options(STATE_POLICIES, what="policy")
+_EMBARGO_KIND = Options(EMBARGO_KINDS, what="embargo kind")
 _PATH = ListOf(UNIT, max_length=MAX_ROUND)
 _NAME = Name("scenario name")
 #: Scripted policies need these paths.
@@ -102,7 +111,11 @@ def validate_scenario(
     """Check every field of ``s``; raise :class:`ConfigError` naming the first bad key."""
     _NAME.check(f"{where}.name", s.name)
     for key in _NEEDS:
+        if getattr(s, key) == "adaptive":
+            raise ConfigError(f"{where}.{key}", "'adaptive' is now called 'strategic'")
         _POLICY.check(f"{where}.{key}", getattr(s, key))
+    if s.embargo is not None:
+        _EMBARGO_KIND.check(f"{where}.embargo.kind", s.embargo.kind)
     for name, param in SCENARIO_PARAMETERS.items():
         value = get_level(s, name)
         if value is not None:
