@@ -45,10 +45,10 @@ import pandas as pd
 import yaml
 
 from experiments import CONFIG_DIR, REPO_ROOT
-from experiments.figures import kinds, style
+from experiments.figures import kinds, labels, style, sweeps
 from experiments.figures.kind import COMMON_KEYS
-from sim.core.breakdown import BreakdownRule
 from sim.core.errors import ConfigError
+from sim.core.registry import DETECTOR_ENTRIES, TEMPERATURE_ENTRIES
 from sim.sweep.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
 
 PAPER_CONFIGS = CONFIG_DIR / "paper"
@@ -238,6 +238,38 @@ README_INTRO = (
 )
 
 
+def _calibration_names(cfg: Mapping[str, Any]) -> list[str]:
+    """The calibrations a figure config runs: its ``calibration`` and any calibration axis."""
+    names = [cfg["calibration"]] if cfg.get("calibration") else []
+    specs = [cfg["sweep"]] if "sweep" in cfg else list((cfg.get("sweeps") or {}).values())
+    for spec in specs:
+        names += sweeps.axis_values(spec, "calibration") or []
+    return names
+
+
+def _number(key: str, v: float) -> float | int:
+    """A detector constant as written: the sustained rounds as an int, the others as floats."""
+    return int(v) if key == "breakdown_sustain_rounds" else float(v)
+
+
+def detector_record(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The breakdown detector's constants and the decision temperatures of every calibration
+    the figures run (calibration entries; near best response divides the temperatures)."""
+    names = sorted({n for e in entries.values() for n in _calibration_names(e["config"])})
+    cals = {n: labels.calibration(n) for n in names}
+    return {
+        "breakdown_detector": {
+            n: {k: _number(k, c.value(k)) for k in DETECTOR_ENTRIES} for n, c in cals.items()
+        },
+        "noise_levels": {
+            "temperature_divisor": dict(sweeps.NOISE),
+            "temperatures": {
+                n: {k: c.value(k) for k in TEMPERATURE_ENTRIES} for n, c in cals.items()
+            },
+        },
+    }
+
+
 def _seeds_line(entry: Mapping[str, Any]) -> str:
     seeds = entry["seeds"]
     if "seeds" in seeds:
@@ -306,7 +338,7 @@ def generate(
         "verify with python -m experiments.paper --check (make figures-check).",
         "scale": figures[0].scale if figures else manifest.get("scale"),
         "code_version": code_version(),
-        "breakdown_rule": BreakdownRule().__dict__,
+        **detector_record(entries),
         "float_format": {"decimals": DECIMALS, "format": FLOAT_FORMAT},
         "versions": _versions(),
         "figures": entries,

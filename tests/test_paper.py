@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from experiments import paper
@@ -60,6 +61,20 @@ def test_csv_columns_all_have_units(two_runs):
         columns = manifest[name]["data"]["columns"]
         assert header == [c["name"] for c in columns], name
         assert all(c["unit"] for c in columns), name
+
+
+def test_headline_tables_show_both_noise_levels_and_ruptures(two_runs):
+    """The headline figures are also shown near best response; ruptures are counted apart."""
+    first, _ = two_runs
+    for name in ("trajectories", "phase_diagram", "survival"):
+        table = pd.read_csv(first / "data" / f"{name}.csv")
+        assert list(dict.fromkeys(table["noise"])) == ["calibrated", "near-BR"], name
+    phase = pd.read_csv(first / "data" / "phase_diagram.csv")
+    assert {"ruptures", "rupture_share", "rupture_by_china_share"} <= set(phase.columns)
+    survival = pd.read_csv(first / "data" / "survival.csv")
+    assert {"ruptures_by_us", "ruptures_by_china"} <= set(survival.columns)
+    manifest = json.loads((first / "MANIFEST.json").read_text())
+    assert manifest["breakdown_detector"]["article"]["breakdown_sustain_rounds"] >= 1
 
 
 def test_figures_check_passes_and_names_a_tampered_figure(two_runs, tmp_path, capsys):

@@ -1,8 +1,9 @@
 """Figure kind ``calibration_contours``: does the phase diagram depend on the calibration?
 
 The phase grid (:mod:`.phase_diagram`) crossed with a ``calibration`` axis (the
-``calibration_check`` experiment). Drawn as each calibration's ``level`` contour (line style
-in the figure's order, the reference first) over the difference of the probabilities.
+``calibration_check`` experiment), at the calibrated noise. Drawn as each calibration's
+``level`` contour of the breakdown probability (line style in the figure's order, the
+reference first) over the difference of the probabilities; the table also counts ruptures.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     lim = max(0.25, float(np.ceil(np.nanmax(np.abs(diff)) / 0.25) * 0.25))
     fig = Figure(figsize=(style.NARROW + 0.4, 4.3), layout="constrained")
     ax = fig.subplots()
-    diff_label = f"difference in P(breakdown), {other} − {ref}"
+    diff_label = f"difference in P(breakdown)\n({other} − {ref})"
     grids.heatmap(ax, xs, ys, diff, style.DIVERGING, -lim, lim, diff_label)
     handles = []
     for i, c in enumerate(names):
@@ -116,7 +117,23 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
         f"probability over the grid is {signed(diff.mean(), 3)} ({other} − {ref}), ranging "
         f"from {signed(diff.min(), 2)} to {signed(diff.max(), 2)} per cell."
     )
-    return text + _star_text(t, cfg, a, b, ref, other)
+    return text + _star_text(t, cfg, a, b, ref, other) + _rupture_text(t, ref, other)
+
+
+def _rupture_text(t: pd.DataFrame, ref: str, other: str) -> str:
+    """The share of runs over the grid with a rupture, under each calibration."""
+
+    def shares(c: str) -> str:
+        g = t[t["calibration"] == c]
+        runs = g["runs"].sum()
+        total = g["ruptures"].sum() / runs
+        cn = (g["rupture_by_china_share"] * g["runs"]).sum() / runs
+        return f"{pct(total)} of runs under {c} ({pct(cn)} by China)"
+
+    return (
+        " Ruptures (a relation collapsed by the other state's own actions; recorded, not "
+        f"counted as breakdown) occur in {shares(ref)} and {shares(other)} over the grid."
+    )
 
 
 KIND = FigureKind(

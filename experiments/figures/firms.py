@@ -55,6 +55,8 @@ def _rows(
                 "scenario": sc_name,
                 "firm": firm,
                 "runs": len(g),
+                "breakdowns": int((g["outcome"].astype(str) != "balanced").sum()),
+                "ruptures": int((g["rupture"].astype(str) != "none").sum()),
                 **_summary("cum_profit", "bn", profit),
                 **_summary("profit_change", "pct", (profit - base) / base * 100.0),
                 **_summary("lobbying_effort", "share", lobbying),
@@ -67,6 +69,9 @@ def _units(ref: str) -> dict[str, str]:
         "scenario": "scenario name (configs/scenario)",
         "firm": "firm (calibration firm profile)",
         "runs": "runs (seeds) per scenario",
+        "breakdowns": "runs of the scenario that broke down (outcome != balanced), the same for every firm",
+        "ruptures": "runs of the scenario in which the US or China collapsed its relation with "
+        "Japan by its own actions (a rupture, not a breakdown), the same for every firm",
         "cum_profit_mean_bn": "operating profit after lobbying costs summed over the run, $bn, mean across seeds",
         "cum_profit_q05_bn": "5th percentile across seeds of the cumulative profit, $bn",
         "cum_profit_q95_bn": "95th percentile across seeds of the cumulative profit, $bn",
@@ -241,6 +246,24 @@ def _lobbying_text(d: pd.DataFrame, ref: str) -> list[str]:
     return out
 
 
+def _events_text(d: pd.DataFrame) -> list[str]:
+    """Per scenario with any: how many runs broke down and how many saw a rupture."""
+    first = d.drop_duplicates("scenario")
+    parts = [
+        f"{labels.scenario_phrase(r['scenario'])} ({int(r['breakdowns']):,} broke down, "
+        f"{int(r['ruptures']):,} ruptured)"
+        for _, r in first.iterrows()
+        if r["breakdowns"] or r["ruptures"]
+    ]
+    if not parts:
+        return ["No run broke down or saw a rupture in any scenario."]
+    runs = int(first["runs"].iloc[0])
+    return [
+        f"Of {runs:,} runs per scenario, breakdowns and ruptures (a relation collapsed by the "
+        "other state's own actions, recorded separately) occur under " + listing(parts) + "."
+    ]
+
+
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     """Per calibration: the reference's profits and lobbying, then each scenario's changes."""
     ref = cfg["reference_scenario"]
@@ -259,6 +282,7 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
         )
         out += _changes_text(d, cal, ref)
         out += _lobbying_text(d, ref)
+        out += _events_text(d)
     return " ".join(out)
 
 

@@ -1,8 +1,10 @@
 """The breakdown grid over two design parameters: its table, lookups and heatmap drawing.
 
-Shared by :mod:`.phase_diagram` and :mod:`.calibration_contours`: per cell of a grid design
-(optionally crossed with a calibration or scenario axis) the runs, breakdowns, breakdown share
-with its Wilson 95% interval and the side shares (:func:`grid_table`); the cell at the
+Shared by :mod:`.phase_diagram` and :mod:`.calibration_contours`: per noise level and cell of
+a grid design (optionally crossed with a calibration or scenario axis) the runs, breakdowns,
+breakdown share with its Wilson 95% interval, the side shares, and the ruptures (a relation
+the US or China collapsed by its own actions: recorded, not a breakdown) (:func:`grid_table`);
+the cell at the
 scenario's own levels (:func:`scenario_point`, :func:`cell_at`); and the seaborn heatmap with
 a contour and the scenario's star in data coordinates (:func:`heatmap`, :func:`contour`,
 :func:`mark_scenario`). The grid's x and y are the first and second parameter of the
@@ -29,24 +31,52 @@ from sim.core.scenario import get_level
 
 CELL_UNITS = {
     "runs": "runs in the cell (seeds)",
-    "breakdowns": "runs whose balancing broke down within the horizon",
+    "breakdowns": "runs whose balancing broke down within the horizon (outcome != balanced: "
+    "Japan sustainedly met one side's ask while breaching the other's, or collapsed a "
+    "relation by its own moves)",
     "breakdown_share": "share of runs that broke down, 0-1",
     "breakdown_share_ci_low": "Wilson 95% interval of breakdown_share, lower end",
     "breakdown_share_ci_high": "Wilson 95% interval of breakdown_share, upper end",
     "toward_us_share": "share of runs that broke toward the US, 0-1",
     "toward_china_share": "share of runs that broke toward China, 0-1",
+    "ruptures": "runs in which the US or China collapsed its relation with Japan by its own "
+    "actions within the horizon (a rupture: recorded separately, not a breakdown)",
+    "rupture_share": "share of runs with a rupture, 0-1",
+    "rupture_by_us_share": "share of runs in which the US ruptured the relation, 0-1",
+    "rupture_by_china_share": "share of runs in which China ruptured the relation, 0-1",
 }
 
 # --------------------------------------------------------------------------- data
 
 
+def rupture_counts(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per cell: ruptures (by either state), and the shares of runs ruptured by each."""
+    r = runs["rupture"].astype(str)
+    frame = runs[keys].assign(
+        ruptures=(r != "none").astype(np.int64),
+        rupture_by_us_share=(r == "us").astype(np.float64),
+        rupture_by_china_share=(r == "china").astype(np.float64),
+    )
+    g = frame.groupby(keys, sort=True, observed=True)
+    out = g.agg(
+        ruptures=("ruptures", "sum"),
+        rupture_by_us_share=("rupture_by_us_share", "mean"),
+        rupture_by_china_share=("rupture_by_china_share", "mean"),
+    ).reset_index()
+    out["rupture_share"] = out["rupture_by_us_share"] + out["rupture_by_china_share"]
+    return out[
+        [*keys, "ruptures", "rupture_share", "rupture_by_us_share", "rupture_by_china_share"]
+    ]
+
+
 def cells(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per cell: runs, breakdowns, breakdown share with Wilson 95%, and the side shares."""
+    """Per cell: runs, breakdowns, breakdown share with Wilson 95%, side shares, ruptures."""
     out = A.breakdown_probability(runs, keys)
     sides = A.side_split(runs, keys)
     wide = sides.pivot_table(index=keys, columns="side", values="share", observed=True)
     wide = wide.reindex(columns=list(A.SIDES)).reset_index()
     out = out.merge(wide[[*keys, "us", "china"]], on=keys, how="left", validate="1:1")
+    out = out.merge(rupture_counts(runs, keys), on=keys, how="left", validate="1:1")
     return out.rename(
         columns={
             "events": "breakdowns",
@@ -60,26 +90,34 @@ def cells(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def grid_table(cfg: Mapping[str, Any], name: str) -> FigureData:
-    """Run the config's ``sweep`` grid; one row per cell (scenario, calibration, parameters)."""
-    runs, plan = sweeps.run_design(cfg, cfg["sweep"], name)
+    """Run the config's ``sweep`` grid at each noise level; one row per noise level and cell."""
+    runs, plans = sweeps.run_noise_designs(cfg, cfg["sweep"], name)
+    levels = list(plans)
+    plan = plans[levels[0]]
     params = list(plan.design.params)
     cats = [c for c in ("calibration", "scenario") if c in plan.design.points]
-    table = cells(runs, [*cats, *params])
+    table = cells(runs.assign(_n=sweeps.order(runs["noise"], levels)), ["_n", *cats, *params])
+    table.insert(0, "noise", [levels[i] for i in table.pop("_n")])
     if "calibration" not in table:
         table.insert(0, "calibration", next(iter(plan.calibrations)))
     if "scenario" not in table:
         table.insert(0, "scenario", next(iter(plan.scenarios)))
     table = table.rename(columns={p: sweeps.param_column(p) for p in params})
-    lead = ["scenario", "calibration", *[sweeps.param_column(p) for p in params]]
+    lead = ["scenario", "calibration", "noise", *[sweeps.param_column(p) for p in params]]
     table = table[lead + [c for c in table if c not in lead]]
     units = {
         "scenario": "scenario name (configs/scenario)",
         "calibration": "calibration name (configs/calibration)",
+        "noise": sweeps.NOISE_UNIT,
         **{sweeps.param_column(p): sweeps.param_unit(p, plan) for p in params},
         **CELL_UNITS,
     }
     return FigureData(
-        table, units, plan.n_runs, sweeps.plan_seeds(plan), {"grid": sweeps.design_info(plan)}
+        table,
+        units,
+        sum(p.n_runs for p in plans.values()),
+        sweeps.plan_seeds(plan),
+        sweeps.noise_designs("grid", plans),
     )
 
 
@@ -139,8 +177,12 @@ def heatmap(
     vmax: float,
     cbar_label: str,
     percent_x: bool = True,
+    cbar: bool = True,
 ) -> None:
-    """A seaborn heatmap with y increasing upwards and a few round ticks in data units."""
+    """A seaborn heatmap with y increasing upwards and a few round ticks in data units.
+
+    ``cbar=False`` leaves the colour bar out (to draw one for several panels: :func:`colorbar`).
+    """
     sns.heatmap(
         pd.DataFrame(z, index=ys, columns=xs),
         ax=ax,
@@ -149,7 +191,8 @@ def heatmap(
         vmax=vmax,
         xticklabels=False,
         yticklabels=False,
-        cbar_kws={"label": cbar_label, "shrink": 0.9},
+        cbar=cbar,
+        cbar_kws={"label": cbar_label, "shrink": 0.9} if cbar else None,
         rasterized=True,
     )
     ax.invert_yaxis()
@@ -162,6 +205,12 @@ def heatmap(
     ax.tick_params(length=3, bottom=True, left=True)
     for spine in ax.spines.values():
         spine.set_visible(True)
+
+
+def colorbar(axes: list[Axes], label: str) -> None:
+    """One colour bar for several heatmap panels drawn with the same scale (``cbar=False``)."""
+    fig = axes[0].get_figure()
+    fig.colorbar(axes[0].collections[0], ax=axes, label=label, shrink=0.9)
 
 
 def contour(

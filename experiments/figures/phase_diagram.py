@@ -1,9 +1,13 @@
 """Figure kind ``phase_diagram``: where balancing breaks over two escalation levels.
 
 A grid over two design parameters (the ``breakdown_grid`` axes: the US tariff and demanded
-compliance the US escalates to); per cell the breakdown probability with its Wilson 95%
-interval and the shares that broke toward each side (:func:`experiments.figures.grids.grid_table`).
-Drawn as (a) the probability with its ``level`` contour and (b) the net side of breakdown.
+compliance the US escalates to), run at each of the config's noise levels (calibrated
+temperatures, near best response); per cell the breakdown probability with its Wilson 95%
+interval, the shares that broke toward each side and the ruptures
+(:func:`experiments.figures.grids.grid_table`). Drawn with one column per noise level and
+three rows: the probability with its ``level`` contour, the net side of breakdown, and the
+probability of a rupture (a relation collapsed by the other state's own actions, not a
+breakdown), each with the breakdown contour.
 """
 
 from __future__ import annotations
@@ -18,42 +22,67 @@ from matplotlib.lines import Line2D
 
 from experiments.figures import grids, style
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import grid_step, interval, pct, ranges
+from experiments.figures.text import grid_step, interval, noise_phrase, pct, ranges
 
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
-    """Breakdown probability (Wilson 95%) and side per cell of a two-axis grid."""
+    """Breakdown probability (Wilson 95%), side and ruptures per noise level and grid cell."""
     return grids.grid_table(cfg, "paper_phase_diagram")
 
 
+#: The figure's rows: table column (derived for the side), colour map, limits, bar, title.
+ROWS = [
+    (
+        "breakdown_share",
+        style.SEQUENTIAL,
+        (0, 1),
+        "P(breakdown within {rounds} quarters)",
+        "Breakdown",
+    ),
+    ("net_side", style.DIVERGING, (-1, 1), "P(toward US) − P(toward China)", "Breakdown side"),
+    ("rupture_share", style.SEQUENTIAL, (0, 1), "P(rupture by the US or China)", "Rupture"),
+]
+
+
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
-    """(a) breakdown probability with its 50% contour; (b) the side of breakdown."""
+    """Columns: noise levels; rows: P(breakdown) with its contour, its side, P(rupture)."""
     x, y = grids.grid_columns(table, cfg)
     level = float(cfg["level"])
-    xs, ys, p = grids.pivot(table, x, y, "breakdown_share")
+    levels = list(dict.fromkeys(table["noise"]))
     table = table.assign(net_side=table["toward_us_share"] - table["toward_china_share"])
-    _, _, side = grids.pivot(table, x, y, "net_side")
-    fig = Figure(figsize=(style.WIDE, 3.3), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    p_label = f"P(breakdown within {cfg['rounds']} quarters)"
-    grids.heatmap(ax1, xs, ys, p, style.SEQUENTIAL, 0, 1, p_label)
-    grids.heatmap(ax2, xs, ys, side, style.DIVERGING, -1, 1, "P(toward US) − P(toward China)")
-    handles = []
-    for ax in (ax1, ax2):
-        if grids.contour(ax, xs, ys, p, level):
-            handles = [Line2D([], [], color="black", lw=1.4, label=f"P(breakdown) = {level:.0%}")]
-        star = grids.mark_scenario(ax, table, cfg, xs, ys)
-        grids.label_axes(ax, table, cfg)
+    fig = Figure(figsize=(style.WIDE, 2.75 * len(ROWS) + 0.4), layout="constrained")
+    axes = fig.subplots(len(ROWS), len(levels), squeeze=False, sharex=True, sharey=True)
+    handles: list[Any] = []
+    star = None
+    for c, noise in enumerate(levels):
+        t = table[table["noise"] == noise]
+        xs, ys, p = grids.pivot(t, x, y, "breakdown_share")
+        for r, (col, cmap, (lo, hi), bar, title) in enumerate(ROWS):
+            ax = axes[r, c]
+            _, _, z = grids.pivot(t, x, y, col)
+            grids.heatmap(ax, xs, ys, z, cmap, lo, hi, bar, cbar=False)
+            if grids.contour(ax, xs, ys, p, level):
+                handles = [
+                    Line2D([], [], color="black", lw=1.4, label=f"P(breakdown) = {level:.0%}")
+                ]
+            star = grids.mark_scenario(ax, t, cfg, xs, ys)
+            grids.label_axes(ax, t, cfg)
+            if r < len(ROWS) - 1:
+                ax.set_xlabel("")
+            if c:
+                ax.set_ylabel("")
+            letter = style.LETTERS[r * len(levels) + c]
+            style.panel_title(ax, letter, f"{title}, {noise_phrase(noise, short=True)}")
+    for r, (_, _, _, bar, _) in enumerate(ROWS):
+        grids.colorbar(list(axes[r]), bar.format(rounds=cfg["rounds"]))
     if star is not None:
         handles.append(star)
-    style.panel_title(ax1, "a", "Probability of breakdown")
-    style.panel_title(ax2, "b", "Side of breakdown")
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
     return fig
 
 
-def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
-    """Where breakdown is likely, toward which side, and at the scenario's own levels."""
+def _noise_text(t: pd.DataFrame, cfg: Mapping[str, Any], noise: str) -> str:
+    """Where breakdown is likely at one noise level, toward which side, and the ruptures."""
     x, y = grids.grid_columns(t, cfg)
     level = float(cfg["level"])
     hi = t[t["breakdown_share"] >= level]
@@ -63,34 +92,57 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     us = float((hi["toward_us_share"] * hi["runs"]).sum() / runs) if runs else np.nan
     cn = float((hi["toward_china_share"] * hi["runs"]).sum() / runs) if runs else np.nan
     china_cells = hi[hi["toward_china_share"] > hi["toward_us_share"]]
-    text = (
-        f"Breakdown within {int(cfg['rounds'])} quarters is more likely than not in {n:,} of the "
-        f"{total:,} cells ({pct(n / total)}), at demanded compliance "
-        f"{ranges(hi[y], step)}; of the runs in those cells {pct(us)} broke "
-        f"toward the US and {pct(cn)} toward China."
-    )
+    text = f"{noise_phrase(noise, capital=True)}, breakdown within {int(cfg['rounds'])} quarters "
+    if n:
+        text += (
+            f"is more likely than not in {n:,} of the {total:,} cells ({pct(n / total)}), at "
+            f"demanded compliance {ranges(hi[y], step)}; of the runs in those cells {pct(us)} "
+            f"broke toward the US and {pct(cn)} toward China."
+        )
+    else:
+        text += (
+            f"is more likely than not in none of the {total:,} cells (highest cell "
+            f"{pct(t['breakdown_share'].max())})."
+        )
     if len(china_cells):
         text += (
             f" Breakdown toward China dominates in {len(china_cells):,} of them: at demands "
             f"{ranges(china_cells[y], step)} (tariffs "
             f"{pct(china_cells[x].min(), 0)}–{pct(china_cells[x].max(), 0)})."
         )
+    all_runs = int(t["runs"].sum())
+    ruptured = int(t["ruptures"].sum())
+    by_cn = float((t["rupture_by_china_share"] * t["runs"]).sum() / all_runs)
+    by_us = float((t["rupture_by_us_share"] * t["runs"]).sum() / all_runs)
+    rup_hi = t[t["rupture_share"] >= level]
+    text += (
+        f" A rupture (a relation collapsed by the other state's own actions, not counted as "
+        f"breakdown) occurs in {pct(ruptured / all_runs)} of all runs over the grid ("
+        f"{pct(by_cn)} by China, {pct(by_us)} by the US) and is more likely than not in "
+        f"{len(rup_hi):,} cells."
+    )
     star = grids.scenario_point(t, cfg)
     cell = grids.cell_at(t, cfg, *star) if star else None
     if cell is not None:
         text += (
             f" At the scenario's own escalation (tariff {pct(star[0], 0)}, demand {star[1]:g}) "
-            f"the probability is {pct(cell['breakdown_share'])} "
+            f"the probability of breakdown is {pct(cell['breakdown_share'])} "
             f"{interval(cell['breakdown_share_ci_low'], cell['breakdown_share_ci_high'])} "
-            f"(Wilson 95%, {int(cell['runs'])} runs)."
+            f"(Wilson 95%, {int(cell['runs'])} runs) and of a rupture "
+            f"{pct(cell['rupture_share'])}."
         )
     return text
+
+
+def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
+    """Per noise level: where breakdown is likely, its side, ruptures, the scenario's cell."""
+    return "\n\n".join(_noise_text(t[t["noise"] == n], cfg, n) for n in dict.fromkeys(t["noise"]))
 
 
 KIND = FigureKind(
     name="phase_diagram",
     required={"scenario", "calibration", "sweep", "level"},
-    optional=set(),
+    optional={"noise"},
     build=build,
     draw=draw,
     describe=describe,

@@ -5,6 +5,12 @@ as ``python -m sim +experiment=...`` runs them (:func:`sim.sweep.plan_sweep`, th
 :func:`sim.sweep.run_chunk` for each chunk, in-process, nothing written). The plan's
 ``config_hash`` goes into the manifest (:func:`design_info`): the same design run with
 ``python -m sim`` lands in a sweep folder with that id.
+
+Noise levels (:data:`NOISE`, the same as :mod:`experiments.compare_scenarios`): a figure's
+optional ``noise`` list runs its design at the calibrated temperatures (``calibrated``) and/or
+with every decision's temperature divided by 10 (``near-BR``,
+:meth:`sim.core.calibration.Calibration.near_best_response`); its table gets a ``noise``
+column (:func:`noise_levels`, :func:`run_noise_designs`).
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.compare_scenarios import NOISE
 from sim.catalog import load_calibration, load_scenario
 from sim.core import registry
-from sim.core.breakdown import BreakdownRule
 from sim.core.errors import ConfigError
 from sim.sweep.design import chunk_bounds
 from sim.sweep.execute import run_chunk, units
 from sim.sweep.plan import SweepPlan, plan_sweep
+from sim.sweep.storage import config_hash
 
 #: Keys of a figure config's ``sweep`` section (the ``sweep`` schema of an experiment config,
 #: less the layout keys, which the pipeline sets itself).
@@ -102,10 +109,12 @@ def plan_seeds(plan: SweepPlan) -> dict:
     return seed_info(*replicates(plan))
 
 
-def design_info(plan: SweepPlan) -> dict[str, Any]:
-    """The manifest's record of a design run (kind, size, names, config hash, seeds)."""
+def design_info(plan: SweepPlan, noise: str = "calibrated") -> dict[str, Any]:
+    """The manifest's record of a design run (kind, size, names, noise, config hash, seeds)."""
     return {
         "design": plan.design.kind,
+        "noise": noise,
+        "temperature_divisor": NOISE[noise],
         "points": len(plan.design.points),
         "runs": plan.n_runs,
         "rounds": plan.rounds,
@@ -136,19 +145,58 @@ def order(values: pd.Series, names: Sequence[str]) -> pd.Series:
     return values.map(pos)
 
 
+def noise_levels(cfg: Mapping[str, Any]) -> list[str]:
+    """The config's ``noise`` list (default: the calibrated temperatures only), checked."""
+    levels = cfg.get("noise") or ["calibrated"]
+    if isinstance(levels, str) or not isinstance(levels, Sequence):
+        raise ConfigError("noise", f"expected a list of noise levels ({', '.join(NOISE)})")
+    for v in levels:
+        if v not in NOISE:
+            raise ConfigError(
+                "noise", f"unknown noise level {v!r} (choose from {', '.join(NOISE)})"
+            )
+    if len(set(levels)) != len(levels):
+        raise ConfigError("noise", f"a noise level is listed twice: {list(levels)}")
+    return list(levels)
+
+
+NOISE_UNIT = (
+    "decision noise: calibrated = the calibration's temperatures; near-BR = near best "
+    "response, every decision's temperature divided by 10"
+)
+
+
+def at_noise(plan: SweepPlan, noise: str) -> SweepPlan:
+    """``plan`` with every calibration at noise level ``noise`` (identity and hash updated).
+
+    The calibrations keep their names in the run table; their temperatures are divided by
+    ``NOISE[noise]`` (:meth:`~sim.core.calibration.Calibration.near_best_response`).
+    """
+    factor = NOISE[noise]
+    if factor == 1.0:
+        return plan
+    cals = {k: c.near_best_response(factor) for k, c in plan.calibrations.items()}
+    identity = {**plan.identity, "calibrations": {k: c.to_dict() for k, c in cals.items()}}
+    return dataclasses.replace(
+        plan, calibrations=cals, identity=identity, config_hash=config_hash(identity)
+    )
+
+
 def run_design(
     cfg: Mapping[str, Any],
     spec: Mapping[str, Any],
     name: str,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    noise: str = "calibrated",
 ) -> tuple[pd.DataFrame, SweepPlan]:
     """Run a design on the batch engine in-process, as a sweep would; (run table, plan).
 
     ``spec`` is a sweep section (grid/lhs/sobol, replicates, base_seed); ``cfg`` gives the
     rounds and the base calibration and scenario (a ``calibration`` or ``scenario`` axis
-    overrides them). The runs are cut into chunks of at most :data:`CHUNK_RUNS` and each is
-    computed by :func:`sim.sweep.run_chunk` (nothing is written); ``keep`` may reduce each
-    chunk's rows to the columns needed, to save memory on large designs.
+    overrides them); ``noise`` a level of :data:`NOISE` (:func:`at_noise`). The runs are cut
+    into chunks of at most :data:`CHUNK_RUNS` and each is computed by
+    :func:`sim.sweep.run_chunk` (nothing is written); ``keep`` may reduce each chunk's rows to
+    the columns needed, to save memory on large designs.
     """
     bad = sorted(set(spec) - SWEEP_KEYS)
     if bad:
@@ -162,9 +210,8 @@ def run_design(
         "scenario": load_scenario(sc_name),
         "rounds": cfg["rounds"],
         "engine": "batch",
-        "breakdown": dataclasses.asdict(BreakdownRule()),
     }
-    plan = plan_sweep({**spec, "name": name, "chunks": 1}, base)
+    plan = at_noise(plan_sweep({**spec, "name": name, "chunks": 1}, base), noise)
     n_chunks = max(1, math.ceil(plan.n_runs / CHUNK_RUNS))
     plan = dataclasses.replace(plan, chunks=chunk_bounds(plan.n_runs, n_chunks))
     parts = []
@@ -172,3 +219,29 @@ def run_design(
         part = run_chunk(plan, i)
         parts.append(keep(part) if keep is not None else part)
     return pd.concat(parts, ignore_index=True), plan
+
+
+def run_noise_designs(
+    cfg: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    name: str,
+    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, dict[str, SweepPlan]]:
+    """:func:`run_design` at each of the config's noise levels; (runs with ``noise``, plans).
+
+    Every level runs the same design and seeds; the run table's ``noise`` column (after
+    ``calibration``) says which.
+    """
+    frames, plans = [], {}
+    for level in noise_levels(cfg):
+        runs, plans[level] = run_design(cfg, spec, name, keep, level)
+        runs.insert(0, "noise", level)
+        frames.append(runs)
+    return pd.concat(frames, ignore_index=True), plans
+
+
+def noise_designs(kind: str, plans: Mapping[str, SweepPlan]) -> dict[str, dict[str, Any]]:
+    """The manifest's ``designs`` of :func:`run_noise_designs`: ``<kind>`` or ``<kind> (<noise>)``."""
+    if len(plans) == 1 and "calibrated" in plans:
+        return {kind: design_info(plans["calibrated"])}
+    return {f"{kind} ({n})": design_info(p, n) for n, p in plans.items()}

@@ -63,3 +63,17 @@ def grid_step(values: pd.Series) -> float:
     """The smallest gap between the distinct values of a grid column (0 if only one)."""
     d = np.diff(np.sort(values.unique()))
     return float(d.min()) if len(d) else 0.0
+
+
+#: How each noise level reads in a sentence and in a panel title.
+NOISE_WORDS = {
+    "calibrated": ("at the calibrated noise", "calibrated noise"),
+    "near-BR": ("near best response (every temperature / 10)", "near best response"),
+}
+
+
+def noise_phrase(noise: str, short: bool = False, capital: bool = False) -> str:
+    """A noise level in words: 'at the calibrated noise' / 'near best response (...)'."""
+    long, brief = NOISE_WORDS.get(noise, (f"at noise {noise}", noise))
+    text = brief if short else long
+    return text[:1].upper() + text[1:] if capital else text

@@ -69,7 +69,22 @@ def _panel(
             "runs_per_value": np.int64(sweeps.replicates(plan)[0]),
         }
     )
-    return rows, plan
+    return rows.merge(_ruptures(runs, axis, factor), on="factor_value", how="left"), plan
+
+
+def _ruptures(runs: pd.DataFrame, axis: str, factor: str) -> pd.DataFrame:
+    """Per factor level: the lowest, highest and mean share of runs with a rupture along axis."""
+    frame = runs[[factor, axis]].astype(np.float64)
+    frame["ruptured"] = (runs["rupture"].astype(str) != "none").astype(np.float64)
+    along = frame.groupby([factor, axis], sort=True)["ruptured"].mean().groupby(level=0)
+    out = pd.DataFrame(
+        {
+            "rupture_share_min": along.min(),
+            "rupture_share_max": along.max(),
+            "rupture_share_mean": along.mean(),
+        }
+    )
+    return out.rename_axis("factor_value").reset_index()
 
 
 def _units(col: str, axis_unit: str, factor_units: Mapping[str, str]) -> dict[str, str]:
@@ -88,6 +103,10 @@ def _units(col: str, axis_unit: str, factor_units: Mapping[str, str]) -> dict[st
         "breakdown_share_min": "lowest breakdown probability along the axis at this factor value",
         "breakdown_share_max": "highest breakdown probability along the axis at this factor value",
         "runs_per_value": "runs (seeds) at each axis value",
+        "rupture_share_min": "lowest share of runs with a rupture (a relation the US or China "
+        "collapsed by its own actions; not a breakdown) along the axis at this factor value",
+        "rupture_share_max": "highest share of runs with a rupture along the axis at this factor value",
+        "rupture_share_mean": "share of runs with a rupture over the whole axis at this factor value",
     }
 
 
@@ -220,6 +239,12 @@ def _panel_text(t: pd.DataFrame, panel: str, cfg: Mapping[str, Any]) -> str:
         + " (bootstrap 95%)"
         + _expectation(factor, verb)
     )
+    lo_end, hi_end = first.iloc[0], first.iloc[-1]
+    overlap = max(lo_end[f"{tip}_ci_low"], hi_end[f"{tip}_ci_low"]) <= min(
+        lo_end[f"{tip}_ci_high"], hi_end[f"{tip}_ci_high"]
+    )
+    if overlap:
+        sentence = sentence.rstrip(".") + " (the 95% intervals at the two ends overlap)"
     if not sentence.endswith("."):
         sentence += "."
     multi = int(d.groupby("factor_value").size().gt(1).sum())
@@ -231,9 +256,26 @@ def _panel_text(t: pd.DataFrame, panel: str, cfg: Mapping[str, Any]) -> str:
     return sentence
 
 
+def _rupture_text(t: pd.DataFrame) -> str:
+    """Per panel: the share of runs with a rupture at the lowest and highest factor level."""
+    parts = []
+    for panel in dict.fromkeys(t["panel"]):
+        rows = t[t["panel"] == panel].drop_duplicates("factor_value").sort_values("factor_value")
+        lo, hi = rows.iloc[0], rows.iloc[-1]
+        parts.append(
+            f"{pct(lo['rupture_share_mean'])} of runs at {labels.param_phrase(lo['factor'])} "
+            f"{lo['factor_value']:g} and {pct(hi['rupture_share_mean'])} at {hi['factor_value']:g}"
+        )
+    return (
+        "Over the tariff axis a rupture (a relation collapsed by the other state's own actions; "
+        "recorded, not counted as breakdown) occurs in " + "; in ".join(parts) + "."
+    )
+
+
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     """Per panel: how far the factor moves the tipping point; then the seeds behind it."""
     out = [_panel_text(t, panel, cfg) for panel in dict.fromkeys(t["panel"])]
+    out.append(_rupture_text(t))
     up = t[t["direction"] == "up"]
     out.append(
         f"Each point rests on {int(up['runs_per_value'].iloc[0]) if len(up) else 0} seeds per "
