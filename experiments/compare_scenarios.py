@@ -28,7 +28,7 @@ from sim.sweep.storage import atomic_write_parquet, atomic_write_text, code_vers
 def format_summary(summary) -> str:
     """The summary as a readable fixed-width table (shares with counts)."""
     head = (
-        f"{'scenario':<20} {'noise':<10} {'runs':>5} {'balanced':>9} {'toward US':>10} "
+        f"{'scenario':<20} {'states':<10} {'noise':<10} {'runs':>5} {'balanced':>9} {'toward US':>10} "
         f"{'toward China':>13} {'rupt. US':>9} {'rupt. China':>12} {'median round':>13}"
     )
     lines = [head, "-" * len(head)]
@@ -39,7 +39,7 @@ def format_summary(summary) -> str:
             else f"{r['median_breakdown_round']:.1f}"
         )
         lines.append(
-            f"{r['scenario']:<20} {r['noise']:<10} {int(r['runs']):>5} {r['balanced']:>9.1%} "
+            f"{r['scenario']:<20} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5} {r['balanced']:>9.1%} "
             f"{r['toward_us']:>10.1%} {r['toward_china']:>13.1%} {r['rupture_by_us']:>9.1%} "
             f"{r['rupture_by_china']:>12.1%} {med:>13}"
         )
@@ -51,25 +51,37 @@ NOISE = {"calibrated": 1.0, "near-BR": 10.0}
 
 
 def compare(
-    names: list[str], seeds: int, rounds: int, calibration: str, engine: str, noise: list[str]
+    names: list[str],
+    seeds: int,
+    rounds: int,
+    calibration: str,
+    engine: str,
+    noise: list[str],
+    states: list[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Outcomes and summary of every scenario at each noise level (column ``noise``)."""
+    """Outcomes and summary of every scenario for each state model and noise level."""
     base = load_calibration(calibration)
     outs, sums = [], []
-    for label in noise:
-        factor = NOISE[label]
-        cal = base if factor == 1.0 else base.near_best_response(factor)
-        outcomes, summary = compare_scenarios(names, range(seeds), rounds, cal, engine=engine)
-        for df in (outcomes, summary):
-            df.insert(1, "noise", label)
-        outs.append(outcomes)
-        sums.append(summary)
+    for model in states:
+        for label in noise:
+            factor = NOISE[label]
+            cal = base if factor == 1.0 else base.near_best_response(factor)
+            outcomes, summary = compare_scenarios(
+                names, range(seeds), rounds, cal, engine=engine, states=model
+            )
+            for df in (outcomes, summary):
+                df.insert(1, "noise", label)
+                df.insert(1, "states", model)
+            outs.append(outcomes)
+            sums.append(summary)
     summary = pd.concat(sums, ignore_index=True)
-    order = {n: i for i, n in enumerate(names)}
+    order = {
+        "scenario": {n: i for i, n in enumerate(names)},
+        "states": {m: i for i, m in enumerate(states)},
+        "noise": {n: i for i, n in enumerate(noise)},
+    }
     summary = summary.sort_values(
-        ["scenario", "noise"],
-        key=lambda c: c.map(order) if c.name == "scenario" else c,
-        kind="stable",
+        ["scenario", "states", "noise"], key=lambda c: c.map(order[str(c.name)]), kind="stable"
     )
     return pd.concat(outs, ignore_index=True), summary.reset_index(drop=True)
 
@@ -84,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--noise", nargs="*", default=list(NOISE), choices=list(NOISE), help="noise levels"
     )
+    ap.add_argument(
+        "--states",
+        nargs="*",
+        default=["strategic", "reactive"],
+        choices=["strategic", "reactive"],
+        help="how the US and China act: strategic leaders (the default) or reactive rules",
+    )
     ap.add_argument("--out", default="results/runs/comparison")
     args = ap.parse_args(argv)
     names = args.scenarios or DEFAULT_SCENARIOS
@@ -92,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.seeds < 1 or args.rounds < 1:
             raise ConfigError("--seeds/--rounds", "must be >= 1")
         outcomes, summary = compare(
-            names, args.seeds, args.rounds, args.calibration, args.engine, args.noise
+            names, args.seeds, args.rounds, args.calibration, args.engine, args.noise, args.states
         )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,6 +35,8 @@ CASES: dict[str, tuple[str, dict[str, float]]] = {
     "us_escalation, firms silent": ("us_escalation", {"lobbying_strength": 0.0}),
     "us_escalation, fiscal stress": ("us_escalation", {"fiscal_stress": 1.0}),
 }
+#: How the US and China act: strategic leaders (the scenarios' default) or reactive rules.
+STATES = ("strategic", "reactive")
 #: Noise levels: the calibrated temperatures, and all of them divided by 10.
 NOISE = {"calibrated": 1.0, "near-BR": 10.0}
 
@@ -49,14 +51,22 @@ def _window(sc_name: str, rounds: int) -> np.ndarray:
 
 
 def case_runs(
-    calibration: str = "article", seeds: int = 200, rounds: int = 40, noise: str = "calibrated"
+    calibration: str = "article",
+    seeds: int = 200,
+    rounds: int = 40,
+    noise: str = "calibrated",
+    states: str = "strategic",
 ) -> pd.DataFrame:
-    """Every run of every case (seeds 0..N-1 in each: common random numbers), one row per run."""
+    """Every run of every case (seeds 0..N-1 in each: common random numbers), one row per run.
+
+    ``states``: how the US and China act in every case, ``strategic`` or ``reactive``.
+    """
     base = load_calibration(calibration)
     cal = base if NOISE[noise] == 1.0 else base.near_best_response(NOISE[noise])
     frames = []
     for label, (scenario, overrides) in CASES.items():
-        p = build_params(cal, load_scenario(scenario), rounds, seeds, overrides)
+        sc = load_scenario(scenario, us_policy=states, china_policy=states)
+        p = build_params(cal, sc, rounds, seeds, overrides)
         res = run_batch(p, np.arange(seeds), record_rounds=True)
         out = res.outcomes
         out.insert(0, "seed", np.arange(seeds))
@@ -65,22 +75,24 @@ def case_runs(
         frames.append(out)
     runs = pd.concat(frames, ignore_index=True)
     runs.insert(1, "noise", noise)
+    runs.insert(1, "states", states)
     runs["broke"] = (runs["outcome"] != "balanced").astype(float)
     return runs
 
 
 def pattern_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per case: outcome counts and shares, compliance, diversification, dependence."""
-    summary = summarize_outcomes(runs.drop(columns="noise"), "case")
+    summary = summarize_outcomes(runs.drop(columns=["noise", "states"]), "case")
     extra = runs.groupby("case", sort=False).agg(
         mean_compliance=("mean_compliance", "mean"),
         window_compliance=("window_compliance", "mean"),
         mean_alignment=("mean_alignment", "mean"),
-        diversification_bn=("cum_diversification_cost_bn", "mean"),
+        diversification_bn=("cum_diversification_outlay_bn", "mean"),
         final_dependence=("final_rare_earth_dependence", "mean"),
     )
     table = summary.merge(extra, left_on="case", right_index=True)
     table.insert(1, "noise", runs["noise"].iloc[0])
+    table.insert(1, "states", runs["states"].iloc[0])
     return table
 
 
@@ -157,15 +169,16 @@ def pattern_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
         columns=["pattern", "evidence", "reproduced"],
     )
     out.insert(1, "noise", runs["noise"].iloc[0])
+    out.insert(1, "states", runs["states"].iloc[0])
     return out
 
 
 def markdown(table: pd.DataFrame, verdicts: pd.DataFrame) -> str:
     """The case table and the verdicts as Markdown (shares in %, intervals as printed)."""
     lines = [
-        "| case | noise | balanced | toward US | toward China | rupture by US | rupture by China "
-        "| median round | compliance | in embargo window | final dependence |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| case | states | noise | balanced | toward US | toward China | rupture by US "
+        "| rupture by China | median round | compliance | in embargo window | final dependence |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
         med = (
@@ -174,19 +187,19 @@ def markdown(table: pd.DataFrame, verdicts: pd.DataFrame) -> str:
             else f"{r['median_breakdown_round']:g}"
         )
         lines.append(
-            f"| {r['case']} | {r['noise']} | {r['balanced']:.1%} | {r['toward_us']:.1%} | "
+            f"| {r['case']} | {r['states']} | {r['noise']} | {r['balanced']:.1%} | {r['toward_us']:.1%} | "
             f"{r['toward_china']:.1%} | {r['rupture_by_us']:.1%} | {r['rupture_by_china']:.1%} | "
             f"{med} | {r['mean_compliance']:.3f} | {r['window_compliance']:.3f} | "
             f"{r['final_dependence']:.3f} |"
         )
     lines += [
         "",
-        "| expected pattern | noise | evidence (95% interval) | reproduced |",
-        "|---|---|---|---|",
+        "| expected pattern | states | noise | evidence (95% interval) | reproduced |",
+        "|---|---|---|---|---|",
     ]
     for _, v in verdicts.sort_values("pattern", kind="stable").iterrows():
         lines.append(
-            f"| {v['pattern']} | {v['noise']} | {v['evidence']} | {'yes' if v['reproduced'] else '**no**'} |"
+            f"| {v['pattern']} | {v['states']} | {v['noise']} | {v['evidence']} | {'yes' if v['reproduced'] else '**no**'} |"
         )
     return "\n".join(lines)
 
@@ -198,11 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibration", default="article")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables (for the ODD)")
     args = ap.parse_args(argv)
-    runs = [case_runs(args.calibration, args.seeds, args.rounds, n) for n in NOISE]
+    runs = [
+        case_runs(args.calibration, args.seeds, args.rounds, n, states)
+        for states in STATES
+        for n in NOISE
+    ]
     tables = [pattern_table(r) for r in runs]
     verdicts = pd.concat([pattern_verdicts(r) for r in runs], ignore_index=True)
     cols = [
         "case",
+        "states",
         "noise",
         "runs",
         "balanced",

@@ -229,10 +229,15 @@ def update_reputation(
 ) -> np.ndarray:
     """Japan's belief that China lifts an embargo on concession, after a round it conceded.
 
-    Moves ``reputation_rate`` of the way toward what China did (1 lifted, 0 kept it).
+    A round of an embargo in which Japan met China's demand (a coercive embargo's, or the
+    line a punitive one announces) moves the belief ``reputation_rate`` of the way toward
+    what China did: 1 if it lifted, 0 if the restriction stayed.
     """
-    conceded = (cn.embargo > 0.0) & (choice.compliance <= cn.embargo_line + 1e-12)
-    lifted = cn.embargo_lifts.astype(float)
+    coercive = cn.embargo > 0.0
+    punitive = (cn.restriction_fixed > 0.0) & cn.line_known
+    demand = np.where(coercive, cn.embargo_line, np.where(punitive, cn.red_line, np.nan))
+    conceded = (coercive | punitive) & (choice.compliance <= demand + 1e-12)
+    lifted = (coercive & cn.embargo_lifts & ~punitive).astype(float)
     moved = state.reputation + p.reputation_rate * (lifted - state.reputation)
     return np.where(conceded, moved, state.reputation)
 

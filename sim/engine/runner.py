@@ -125,12 +125,18 @@ def compare_scenarios(
     calibration: str | Calibration = "article",
     engine: str = "batch",
     overrides: dict[str, dict[str, float]] | None = None,
+    states: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every named scenario over ``seeds``; return (outcomes, summary)."""
+    """Run every named scenario over ``seeds``; return (outcomes, summary).
+
+    ``states`` (``strategic`` or ``reactive``) replaces the US's and China's policy of every
+    scenario; None keeps each scenario's own.
+    """
     cal = load_calibration(calibration) if isinstance(calibration, str) else calibration
     frames = []
     for name in names:
-        sc = load_scenario(name)
+        policies = {} if states is None else {"us_policy": states, "china_policy": states}
+        sc = load_scenario(name, **policies)
         out = run_seeds(cal, sc, rounds, seeds, engine, (overrides or {}).get(name))
         out.insert(0, "scenario", name)
         frames.append(out)
