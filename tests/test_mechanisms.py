@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.catalog import load_calibration, load_scenario
+from sim.catalog import load_scenario
 from sim.core import payoffs, policies
 from sim.core.params import build_params
 from sim.core.payoffs import ChinaStance, Instruments, UsStance
