@@ -50,6 +50,9 @@ class SweepConfig:
     parameters: list[ParamRangeConfig] = field(default_factory=list)
     #: lhs/sobol: also sample every calibration entry with provenance ``assumption``.
     assumptions: bool = False
+    #: lhs/sobol: also sample every calibration entry with a range (article and external
+    #: figures with their sensitivity ranges, assumptions, the detector's constants).
+    uncertain: bool = False
     #: lhs: number of points; sobol: base sample size N (a power of 2).
     samples: int = 64
     #: sobol: also compute second-order indices (N * (2D + 2) points instead of N * (D + 2)).

@@ -260,7 +260,7 @@ CALIBRATION_ENTRIES: dict[str, EntryKind] = {
     "china_red_line": SHARE_KIND,
     "china_red_line_sd": EntryKind(Real(0.01, 0.5)),
     "coercive_prior": EntryKind(Real(0.001, 0.999)),
-    "hazard_restrained": EntryKind(Real(0.0, 0.5, closed="right")),
+    "hazard_restrained": EntryKind(Real(0.0, 0.5)),
     "hazard_coercive": EntryKind(Real(0.0, 0.9, closed="right")),
     "episode_restriction": SHARE_KIND,
     "episode_length": EntryKind(Real(0.25, 40.0)),

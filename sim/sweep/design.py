@@ -226,20 +226,34 @@ def assumption_names(calibration: Calibration) -> list[str]:
     ]
 
 
+def uncertain_names(calibration: Calibration) -> list[str]:
+    """Every entry with a range, whatever its provenance (the article's figures, external
+    figures and assumptions), in file order; numerical settings left out."""
+    return [
+        k for k, _, e in calibration.items() if e.range is not None and k not in NUMERICAL_ENTRIES
+    ]
+
+
 def param_ranges(
-    specs: Sequence[Mapping[str, Any]], calibration: Calibration, assumptions: bool = False
+    specs: Sequence[Mapping[str, Any]],
+    calibration: Calibration,
+    assumptions: bool = False,
+    uncertain: bool = False,
 ) -> tuple[ParamRange, ...]:
-    """Bounds of the sampled parameters: explicit ``low``/``high`` or the calibration's range."""
+    """Bounds of the sampled parameters: explicit ``low``/``high`` or the calibration's range.
+
+    ``assumptions`` adds every assumption; ``uncertain`` every entry with a range.
+    """
     out: list[ParamRange] = []
     seen: set[str] = set()
     items = [(f"sweep.parameters[{i}]", dict(s)) for i, s in enumerate(specs)]
-    if assumptions:
-        listed = {s.get("param") for _, s in items}
-        items += [
-            (f"sweep.assumptions ({n})", {"param": n})
-            for n in assumption_names(calibration)
-            if n not in listed
-        ]
+    for flag, key, names in (
+        (assumptions, "sweep.assumptions", assumption_names),
+        (uncertain, "sweep.uncertain", uncertain_names),
+    ):
+        if flag:
+            listed = {s.get("param") for _, s in items}
+            items += [(f"{key} ({n})", {"param": n}) for n in names(calibration) if n not in listed]
     for key, spec in items:
         param = check_param(f"{key}.param", spec.get("param"), calibration)
         if param in CATEGORICAL_AXES:
@@ -338,13 +352,18 @@ def design_from_spec(spec: Mapping[str, Any], calibration: Calibration) -> Desig
             "sweep.design", f"unknown design {kind!r} (choose from {', '.join(DESIGN_KINDS)})"
         )
     if kind == "grid":
-        if spec.get("parameters") or spec.get("assumptions"):
+        if spec.get("parameters") or spec.get("assumptions") or spec.get("uncertain"):
             raise ConfigError("sweep.parameters", "a grid design takes axes, not parameters")
         axes = spec.get("axes") or {}
         return grid_design([axis_from_spec(k, v, calibration) for k, v in axes.items()])
     if spec.get("axes"):
         raise ConfigError("sweep.axes", f"an {kind} design takes parameters, not axes")
-    ranges = param_ranges(spec.get("parameters") or [], calibration, bool(spec.get("assumptions")))
+    ranges = param_ranges(
+        spec.get("parameters") or [],
+        calibration,
+        bool(spec.get("assumptions")),
+        bool(spec.get("uncertain")),
+    )
     samples = spec.get("samples", 64)
     seed = spec.get("design_seed", 0)
     if kind == "lhs":
