@@ -39,6 +39,11 @@ CASES: dict[str, tuple[str, dict[str, float]]] = {
 STATES = ("strategic", "reactive")
 #: Noise levels: the calibrated temperatures, and all of them divided by 10.
 NOISE = {"calibrated": 1.0, "near-BR": 10.0}
+#: The smallest difference that counts as a pattern, per compared column (assumption): one
+#: percentage point of breakdown, a fifth of a compliance menu step (0.05), one point of
+#: rare-earth dependence. A paired interval that excludes 0 but sits below these (e.g. a
+#: compliance change of 0.001 over 200 common-seed pairs) is a real but negligible effect.
+MIN_EFFECT = {"broke": 0.01, "window_compliance": 0.01, "final_rare_earth_dependence": 0.01}
 
 
 def _window(sc_name: str, rounds: int) -> np.ndarray:
@@ -109,14 +114,15 @@ def _paired(runs: pd.DataFrame, a: str, b: str, col: str, sign: float) -> tuple[
     """Is ``col`` in case ``a`` different from case ``b`` in direction ``sign``, seed by seed?
 
     A paired comparison (the cases share seeds): reproduced when the 95% interval of the mean
-    difference excludes 0 on the expected side.
+    difference excludes 0 on the expected side and the mean difference is at least
+    ``MIN_EFFECT[col]`` in size.
     """
     x = runs[runs["case"] == a].set_index("seed")[col]
     y = runs[runs["case"] == b].set_index("seed")[col]
     d = (x - y).to_numpy(float)
     mean, se = d.mean(), d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
     lo, hi = mean - 1.96 * se, mean + 1.96 * se
-    verdict = bool(lo > 0) if sign > 0 else bool(hi < 0)
+    verdict = (bool(lo > 0) if sign > 0 else bool(hi < 0)) and abs(mean) >= MIN_EFFECT[col]
     return (
         verdict,
         f"{x.mean():.3f} vs {y.mean():.3f} (difference {mean:+.3f} [{lo:+.3f}, {hi:+.3f}])",
