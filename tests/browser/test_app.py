@@ -15,20 +15,16 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 expect = sync_api.expect
 expect.set_options(timeout=20_000)
 
+from sim.viz import app  # noqa: E402
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 PLOTS = "main img"  # the matplotlib plots (as in conftest)
 COMPLIANCE, LEVERS = 0, 1  # plot order in sim.viz.app.COMPONENTS (after the Run card)
 ERRORS = ".v-alert.error, .v-alert.error--text"
-MODEL_SLIDERS = (
-    "US tariff",
-    "US security pressure",
-    "China's coercion",
-    "Firm lobbying",
-    "Fiscal stress",
-    "Japan's temperature (log10)",
-)
+#: The sliders' labels, as the app takes them from the parameter registry.
+MODEL_SLIDERS = (*(p.label for p in app.LEVELS.values()), app.TEMPERATURE[0])
 
 
 def status(page):
