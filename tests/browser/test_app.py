@@ -15,20 +15,18 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 expect = sync_api.expect
 expect.set_options(timeout=20_000)
 
+from sim.viz import app  # noqa: E402
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 PLOTS = "main img"  # the matplotlib plots (as in conftest)
 COMPLIANCE, LEVERS = 0, 1  # plot order in sim.viz.app.COMPONENTS (after the Run card)
 ERRORS = ".v-alert.error, .v-alert.error--text"
-MODEL_SLIDERS = (
-    "US tariff",
-    "US security pressure",
-    "China's coercion",
-    "Firm lobbying",
-    "Fiscal stress",
-    "Japan's temperature (log10)",
-)
+#: The sliders' labels, as the app takes them from the parameter registry.
+MODEL_SLIDERS = (*(p.label for p in app.LEVELS.values()), app.TEMPERATURE[0])
+PRESSURE = app.LEVELS["us_security_pressure"].label
+LOBBYING = app.LEVELS["lobbying_strength"].label
 
 
 def status(page):
@@ -120,8 +118,8 @@ def test_page_renders_controls_and_plots(page, cdn_failures):
         "baseline (article calibration, seed 0) · Rounds run: 0 of 40 · press Step or ▶"
     )
     expect(levels(page)).to_have_text(
-        "Levels: US tariff 0.05 · US security pressure 0.60 · China's coercion 0.30 · "
-        "Firm lobbying 1.00 · Fiscal stress 0.00 · Japan's temperature 0.05"
+        f"Levels: US tariff 0.05 · {PRESSURE} 0.60 · China's coercion 0.30 · "
+        f"{LOBBYING} 1.00 · Fiscal stress 0.00 · Japan's temperature 0.05"
     )
     expect(page.get_by_text("Time: ")).to_have_text("Time: 0.0")
     expect(page.locator(PLOTS)).to_have_count(5)
@@ -129,7 +127,7 @@ def test_page_renders_controls_and_plots(page, cdn_failures):
         expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
     for label in MODEL_SLIDERS:
         expect(slider(page, label)).to_have_count(1)
-    expect(slider(page, "US security pressure")).to_have_attribute("aria-valuenow", "0.6")
+    expect(slider(page, PRESSURE)).to_have_attribute("aria-valuenow", "0.6")
     for title in ("Japan's export-control compliance", "Firms: profit and lobbying"):
         expect(page.get_by_text(title)).to_be_visible()
     assert_clean(page, cdn_failures)
@@ -154,8 +152,8 @@ def test_pressure_slider_and_reset_change_trajectory(page, cdn_failures):
     step(page, 3)
     assert digest(page, COMPLIANCE) == baseline, "same settings and seed must redraw the same run"
 
-    set_slider(page, "US security pressure", "End", "1")
-    reset(page, expected_levels="US security pressure 1.00")
+    set_slider(page, PRESSURE, "End", "1")
+    reset(page, expected_levels=f"{PRESSURE} 1.00")
     step(page, 3)
     assert digest(page, COMPLIANCE) != baseline
     assert_clean(page, cdn_failures)
@@ -171,21 +169,21 @@ def test_scenario_and_calibration_switch(page, cdn_failures):
     assert digest(page, LEVERS) != baseline, "escalation from round 4 must show in the levers"
 
     # A scenario brings its own levels to the sliders, replacing a slider moved before.
-    set_slider(page, "Firm lobbying", "End", "3")
+    set_slider(page, LOBBYING, "End", "3")
     choose(page, "Scenario", "no_lobbying")
-    expect(slider(page, "Firm lobbying")).to_have_attribute("aria-valuenow", "0")
+    expect(slider(page, LOBBYING)).to_have_attribute("aria-valuenow", "0")
     choose(page, "Calibration", "corrected")
     reset(
         page,
         "no_lobbying (corrected calibration, seed 0) · Rounds run: 0 of 40",
-        "Firm lobbying 0.00",
+        f"{LOBBYING} 0.00",
     )
     step(page, 1)
     assert_clean(page, cdn_failures)
 
 
 def test_bad_seed_gives_message_not_dead_page(page, cdn_failures):
-    message = "Cannot build the model: seed: must be a whole number >= 0, got 'abc'"
+    message = "Cannot build the model: seed: must be a whole number >= 0 and < 2**63, got 'abc'"
     page.get_by_label("Seed").fill("abc")
     page.get_by_role("button", name="Reset").click()  # leaving the field applies it
     expect(page.locator(ERRORS).filter(has_text=message)).to_have_count(1)
@@ -211,10 +209,10 @@ def test_extreme_slider_values_run(page, cdn_failures):
         "Home": ("0", "0", "0", "0", "0", "-3"),
     }
     shown = {
-        "End": "US tariff 1.00 · US security pressure 1.00 · China's coercion 1.00 · "
-        "Firm lobbying 3.00 · Fiscal stress 3.00 · Japan's temperature 10",
-        "Home": "US tariff 0.00 · US security pressure 0.00 · China's coercion 0.00 · "
-        "Firm lobbying 0.00 · Fiscal stress 0.00 · Japan's temperature 0.001",
+        "End": f"US tariff 1.00 · {PRESSURE} 1.00 · China's coercion 1.00 · "
+        f"{LOBBYING} 3.00 · Fiscal stress 3.00 · Japan's temperature 10",
+        "Home": f"US tariff 0.00 · {PRESSURE} 0.00 · China's coercion 0.00 · "
+        f"{LOBBYING} 0.00 · Fiscal stress 0.00 · Japan's temperature 0.001",
     }
     for key, values in ends.items():
         for label, value in zip(MODEL_SLIDERS, values, strict=True):
