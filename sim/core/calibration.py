@@ -288,6 +288,6 @@ def calibration_table_markdown(base: Calibration, alternative: Calibration) -> s
             if a.provenance == e.provenance
             else f"{e.provenance}; {alternative.name}: {a.provenance}"
         )
-        rng = f"{fmt(e.range[0])}-{fmt(e.range[1])}" if e.range else ""
+        rng = f"{fmt(e.range[0])} to {fmt(e.range[1])}" if e.range else ""
         lines.append(f"| `{key}` | {fmt(e.value)} | {fmt(a.value)} | {e.unit} | {prov} | {rng} |")
     return "\n".join(lines)
