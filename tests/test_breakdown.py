@@ -271,6 +271,19 @@ def test_sustain_rounds_is_read_from_the_rule(k):
 
 
 # --- simulated paths ---------------------------------------------------------------------------
+#: Reactive states: a strategic US hardly escalates, so few worlds would break down.
+REACTIVE = {"us_policy": "reactive", "china_policy": "reactive"}
+
+
+def _simulate(article, name, states=None, n=60):
+    from sim.catalog import load_scenario
+    from sim.core.params import build_params
+    from sim.engine.batch import run_batch
+
+    p = build_params(article, load_scenario(name, **(states or {})), 40, n)
+    return p, run_batch(p, np.arange(n), record_rounds=True)
+
+
 def _smoothed(signal, rate):
     """The smoothed part as dynamics keeps it: s <- s + rate (signal - s), from 0."""
     out = np.zeros_like(signal)
@@ -281,13 +294,10 @@ def _smoothed(signal, rate):
     return out
 
 
-def recorded_observation(rounds, p):
-    """The detector's inputs rebuilt from the recorded columns.
-
-    The smoothed signal parts are not recorded; they are recomputed here from the recorded
-    compliance, demand, tariff, line, restriction and access with the formulas of
-    :func:`sim.core.dynamics.relation_signals` (the same arithmetic, so the same bits).
-    """
+def recomputed_parts(rounds, p):
+    """The smoothed signal parts rebuilt from the recorded compliance, demand, tariff, line,
+    restriction and access with the formulas of :func:`sim.core.dynamics.relation_signals`
+    (the same arithmetic, so the same bits)."""
     c, d, line = rounds["jp_compliance"], rounds["us_demand"], rounds["cn_red_line"]
     us_ok, cn_ok = np.minimum(d, 0.5), np.maximum(line, 0.5)
     signals = (
@@ -296,26 +306,34 @@ def recorded_observation(rounds, p):
         cn_ok - c,
         (line - cn_ok) - rounds["cn_restriction"] - (1.0 - rounds["cn_access"]),
     )
-    rate = p.trust_rate
+    return tuple(_smoothed(s, p.trust_rate) for s in signals)
+
+
+PARTS = ("japan_part_us", "other_part_us", "japan_part_cn", "other_part_cn")
+
+
+def recorded_observation(rounds):
+    """The detector's inputs, every one a recorded column."""
     return Observation(
-        c, d, line, rounds["trust_us"], rounds["trust_cn"],
-        *(_smoothed(s, rate) for s in signals),
-    )  # fmt: skip
+        *(rounds[k] for k in ("jp_compliance", "us_demand", "cn_red_line", "trust_us", "trust_cn")),
+        *(rounds[k] for k in PARTS),
+    )
 
 
-@pytest.mark.parametrize("scenario", ["us_escalation", "rare_earth_embargo"])
-def test_redetected_from_simulated_paths(article, scenarios, scenario):
+@pytest.mark.parametrize(
+    "scenario, states",
+    [("us_escalation", REACTIVE), ("rare_earth_embargo", None), ("rare_earth_embargo", REACTIVE)],
+)
+def test_redetected_from_simulated_paths(article, scenario, states):
     """Same parameters, different seeds: the outcome follows what the agents did, and the
     detector run afresh on the recorded paths gives the recorded breakdown and rupture."""
-    from sim.core.params import build_params
-    from sim.engine.batch import run_batch
-
-    n = 60
-    p = build_params(article, scenarios[scenario], 40, n)
-    res = run_batch(p, np.arange(n), record_rounds=True)
-    obs = recorded_observation(res.rounds, p)
-    again = detect_breakdown(obs, rule_of(p))
+    p, res = _simulate(article, scenario, states)
     r = res.rounds
+    obs = recorded_observation(r)
+    # the recorded parts are the smoothed signals of the recorded actions
+    for name, part in zip(PARTS, recomputed_parts(r, p), strict=True):
+        np.testing.assert_array_equal(r[name], part, err_msg=name)
+    again = detect_breakdown(obs, rule_of(p))
     np.testing.assert_array_equal(again.side, r["breakdown_side"][-1])
     np.testing.assert_array_equal(again.round, r["breakdown_round"][-1])
     np.testing.assert_array_equal(again.channel, r["breakdown_channel"][-1])
@@ -333,17 +351,12 @@ def test_redetected_from_simulated_paths(article, scenarios, scenario):
         assert (again.rupture == CHINA).any()
 
 
-def test_redetection_needs_the_attribution(article, scenarios):
-    """The recomputed parts do work: where China ruptured the relation, China's part was the
+def test_redetection_needs_the_attribution(article):
+    """The recorded parts do work: where China ruptured the relation, China's part was the
     larger damage when it was recorded, and with the parts swapped the same collapse reads as
     Japan's breakdown toward the US via the relation."""
-    from sim.core.params import build_params
-    from sim.engine.batch import run_batch
-
-    n = 60
-    p = build_params(article, scenarios["us_escalation"], 40, n)
-    res = run_batch(p, np.arange(n), record_rounds=True)
-    obs = recorded_observation(res.rounds, p)
+    p, res = _simulate(article, "us_escalation", REACTIVE)
+    obs = recorded_observation(res.rounds)
     rule = rule_of(p)
     ruptured = np.flatnonzero(res.rounds["rupture_side"][-1] == CHINA)
     assert len(ruptured) > 0

@@ -2,7 +2,8 @@
 draw within equal cells.
 
 The logit's scale is the decision's own stakes (the range of its available options' values,
-Wilcox 2011), so probabilities ignore the money unit and any constant; ``sample_in_cells`` is
+Wilcox 2011), so probabilities ignore the money unit and any constant; ``sample_cell`` draws
+an option and where the uniform falls inside its share of the CDF, and ``sample_in_cells`` is
 the inverse CDF of the piecewise-constant density that spreads each option's probability
 evenly over its cell of 0-1.
 """
@@ -17,6 +18,7 @@ import pytest
 from sim.core.choice import (
     contextual_probabilities,
     logit_probabilities,
+    sample_cell,
     sample_in_cells,
     sample_index,
     sequential_sum,
@@ -125,7 +127,40 @@ def test_sequential_sum_runs_in_index_order():
     assert sequential_sum(x[[0, 3, 1, 2]])[0] == 2.0
 
 
-# --- sample_in_cells ---------------------------------------------------------------------------
+# --- sample_cell and sample_in_cells ------------------------------------------------------------
+def test_sample_cell_is_sample_index_with_the_position_inside_the_cell():
+    rng = np.random.default_rng(RNG_SEED)
+    m, n = 9, 3000
+    probs = _menu_probs(rng, m, n, zeros=400)
+    u = rng.random(n)
+    u[:4] = [0.0, 1e-300, 0.5, np.nextafter(1.0, 0.0)]
+    cell, position = sample_cell(probs, u)
+    np.testing.assert_array_equal(cell, sample_index(probs, u))
+    assert ((position >= 0.0) & (position <= 1.0)).all()
+    np.testing.assert_array_equal((cell + position) / m, sample_in_cells(probs, u))
+    for j in range(0, n, 7):
+        # by hand: where u x total falls past the CDF below the cell, in units of its share
+        below = sum(probs[: cell[j], j])
+        want = (u[j] * sum(probs[:, j]) - below) / probs[cell[j], j]
+        assert position[j] == pytest.approx(want, abs=1e-9)
+        assert probs[cell[j], j] > 0.0
+
+
+def test_sample_cell_over_the_pairs_of_a_joint_menu():
+    """Japan draws one of G x M (deal, cell) pairs, flattened deal-major: a uniform in the
+    middle of a pair's share of the CDF lands at position 0.5 of that pair's cell."""
+    g, m = 3, 4
+    joint = np.arange(1.0, g * m + 1.0)  # unnormalized weights of the 12 pairs
+    probs = joint / joint.sum()
+    cdf = np.concatenate([[0.0], np.cumsum(probs)])
+    u = (cdf[:-1] + cdf[1:]) / 2  # the middle of each pair's share
+    cell, position = sample_cell(np.repeat(joint[:, None], len(u), axis=1), u)
+    np.testing.assert_array_equal(cell, np.arange(g * m))
+    np.testing.assert_allclose(position, 0.5, rtol=1e-12)
+    # deal level index pair // M, compliance cell pair % M
+    assert [(int(k) // m, int(k) % m) for k in cell[[0, 5, 11]]] == [(0, 0), (1, 1), (2, 3)]
+
+
 def _menu_probs(rng, m, n, zeros=0):
     p = rng.dirichlet(np.ones(m), size=n).T  # (m, n)
     if zeros:

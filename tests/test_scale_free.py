@@ -6,12 +6,14 @@ be identical and the continuous ones (compliance within its cell, trust) equal t
 """
 
 import numpy as np
+import pytest
 
 from sim.core.records import ROUND_COLUMNS
 from sim.engine.model import BalancingModel
 
 MONEY_COLUMNS = [c for c in ROUND_COLUMNS if c.endswith("_bn_q")]
 DISCRETE = [
+    "jp_deal",
     "jp_diversification",
     "jp_inertia",
     "us_demand",
@@ -33,6 +35,7 @@ CONTINUOUS = [
     "trust_cn",
     "belief_red_line",
     "belief_coercive",
+    "belief_embargo_lifts",
     "alignment",
 ]
 
@@ -79,16 +82,19 @@ def test_scaling_money_by_1000_changes_no_decision(article, scenarios):
                 )
 
 
-def test_scaling_money_changes_no_outcome_in_a_batch(article, scenarios):
+@pytest.mark.parametrize("states", ["strategic", "reactive"])
+def test_scaling_money_changes_no_outcome_in_a_batch(article, states):
+    from sim.catalog import load_scenario
     from sim.core.params import build_params
     from sim.engine.batch import run_batch
 
-    sc = scenarios["us_escalation"]
+    # reactive states too: a strategic US hardly escalates, so few worlds break down
+    sc = load_scenario("us_escalation", us_policy=states, china_policy=states)
     seeds = np.arange(200)
     a = run_batch(build_params(article, sc, 40, 200), seeds).outcomes
     b = run_batch(build_params(article.with_money_scaled(1000.0), sc, 40, 200), seeds).outcomes
     for col in ("outcome", "breakdown_round", "breakdown_channel", "rupture", "rupture_round"):
         assert a[col].equals(b[col]), col
-    for col in ("mean_compliance", "final_trust_us", "mean_alignment"):
+    for col in ("mean_compliance", "mean_deal", "final_trust_us", "mean_alignment"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-12, atol=1e-12, err_msg=col)
     assert (a["outcome"] != "balanced").sum() > 0  # the check covers runs that break down
