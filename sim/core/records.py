@@ -23,7 +23,7 @@ ROUND_COLUMNS: dict[str, str] = {
     "us_demand": "compliance demanded by the US, 0-1",
     "us_tariff_threat": "US tariff at zero compliance, ad-valorem share",
     "us_tariff": "US tariff on Japanese goods, ad-valorem share",
-    "cn_red_line": "compliance China tolerates this round (its line, or an embargo's demand), 0-1",
+    "cn_red_line": "compliance China tolerates this round (its line, or a punitive embargo's announced line; a coercive embargo's demand is cn_embargo_demand), 0-1",
     "cn_red_line_known": "1 if China announced its line this round (a punitive embargo's)",
     "cn_embargo": "restriction a coercive embargo withholds until Japan concedes, share",
     "cn_embargo_demand": "compliance at or below which a coercive embargo lifts (NaN: none)",

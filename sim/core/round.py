@@ -42,7 +42,7 @@ class RoundState(NamedTuple):
 
     world: dynamics.WorldState
     detector: BreakdownState
-    last_cn: ChinaStance  # China's stance last round (what an adaptive US anticipates)
+    last_cn: ChinaStance  # China's stance last round (what a strategic US anticipates)
 
 
 class PlayedRound(NamedTuple):
