@@ -7,7 +7,7 @@ Calibration ``japan_2010``, scenarios ``japan_2010_halt`` and ``japan_2010_quiet
 at the calibrated noise and near best response. Prints mean rare-earth dependence at quarters
 4, 8, 12, 20 and 40 with and without the halt, Japan's belief that China coerces unprovoked,
 and the history it is compared with (China's share of Japan's rare-earth imports: about 0.9
-in 2010, 0.49 in 2012, 0.58 around 2019-20; ODD §9.4). Nothing is fitted to the history.
+in 2010, 0.49 in 2012, 0.58 around 2019-20; ODD §9.5). Nothing is fitted to the history.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sim.core.params import build_params
 from sim.engine.batch import run_batch
 
 QUARTERS = (4, 8, 12, 20, 40)
-#: China's share of Japan's rare-earth imports: quarter after 2010Q3 -> share (ODD §9.4).
+#: China's share of Japan's rare-earth imports: quarter after 2010Q3 -> share (ODD §9.5).
 HISTORY = {0: 0.90, 8: 0.49, 38: 0.58}
 STATES = ("strategic", "reactive")
 NOISE = {"calibrated": 1.0, "near-BR": 10.0}

@@ -1,4 +1,4 @@
-"""Does P(breakdown) move with the number of compliance cells? (ODD §9.3)
+"""Does P(breakdown) move with the number of compliance cells? (ODD §9.4)
 
     python -m experiments.menu_resolution [--seeds 1000] [--calibration article]
 

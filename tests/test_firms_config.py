@@ -51,20 +51,28 @@ def firm_columns(rounds: pd.DataFrame) -> set[str]:
     return {c for c in rounds.columns if c.endswith(tuple(f"_{k}" for k in FIRM_COLUMNS))}
 
 
+def _scaled(entry: dict, factor: float) -> dict:
+    """``entry`` with its value (and its sensitivity range, if any) multiplied by ``factor``."""
+    out = copy.deepcopy(entry)
+    out["value"] = entry["value"] * factor
+    if entry.get("range"):
+        out["range"] = [x * factor for x in entry["range"]]
+    return out
+
+
 def split_toyota(article_firms: dict) -> dict:
     """The article's firm profiles with Toyota split in two halves of its profit."""
     toyota = article_firms["toyota"]
-    profit = toyota["profit"]["value"]
-    china = toyota["china_profit_share"]["value"]
     domestic = copy.deepcopy(toyota)
     domestic["label"] = "Toyota (Japan and elsewhere)"
-    domestic["profit"]["value"] = profit / 2
+    domestic["profit"] = _scaled(toyota["profit"], 0.5)
     # The China half carries all of Toyota's China profit: share 2 x 0.35 = 0.7 of its half.
-    domestic["china_profit_share"]["value"] = 0.0
+    domestic["china_profit_share"] = _scaled(toyota["china_profit_share"], 0.0)
+    domestic["china_profit_share"].pop("range", None)
     in_china = copy.deepcopy(toyota)
     in_china["label"] = "Toyota (China)"
-    in_china["profit"]["value"] = profit / 2
-    in_china["china_profit_share"]["value"] = 2 * china
+    in_china["profit"] = _scaled(toyota["profit"], 0.5)
+    in_china["china_profit_share"] = _scaled(toyota["china_profit_share"], 2.0)
     return {
         "toyota_domestic": domestic,
         "toyota_china": in_china,
