@@ -114,15 +114,19 @@ class Menu(NamedTuple):
     profits: np.ndarray  # each firm's profit with the government's support, $bn per quarter
 
 
-def option_menu(
-    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
-) -> Menu:
-    """Welfare and firms' profits at every deal level and compliance cell, as Japan expects them.
+class _Sides(NamedTuple):
+    """What Japan expects at every (deal, compliance) option, split by side (:func:`option_menu`)."""
 
-    The China side (restriction, access, security) is computed once per compliance cell and
-    the US side (tariff, deal) per (deal, cell), then added: the stances' option axes (a
-    strategic state's severities) multiply only the side they change.
-    """
+    tariff: np.ndarray  # (G, M, N) expected tariff
+    china_welfare: np.ndarray  # welfare terms that do not depend on the tariff or the deal
+    us_welfare: np.ndarray  # welfare terms that do
+    china_firms: payoffs.FirmSide  # each firm's China side and its loss, (F, ..., M, N)
+
+
+def _menu_sides(
+    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+) -> _Sides:
+    """The China side per compliance cell and the US side per (deal, cell), as Japan expects."""
     c, g = compliance_options(p), deal_options()
     inst = expected_instruments(c, g, us, cn, view, p)
     china_w = payoffs.welfare_china_side(
@@ -132,7 +136,21 @@ def option_menu(
     china_f = payoffs.firm_china_side(
         c, inst.access, inst.restriction, view.dependence, shock, view.china_share, p
     )
-    us_f = payoffs.firm_us_side(inst.tariff, shock, p)
+    return _Sides(inst.tariff, china_w, us_w, china_f)
+
+
+def option_menu(
+    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+) -> Menu:
+    """Welfare and firms' profits at every deal level and compliance cell, as Japan expects them.
+
+    The China side (restriction, access, security) is computed once per compliance cell and
+    the US side (tariff, deal) per (deal, cell), then added: the stances' option axes (a
+    strategic state's severities) multiply only the side they change.
+    """
+    sides = _menu_sides(view, p, us, cn, shock)
+    china_w, us_w, china_f = sides.china_welfare, sides.us_welfare, sides.china_firms
+    us_f = payoffs.firm_us_side(sides.tariff, shock, p)
     nd = max(china_f.profit.ndim, us_f.profit.ndim)
     china_profit, china_loss = (_lift(x, nd) for x in china_f)
     us_profit, us_loss = (_lift(x, nd) for x in us_f)
@@ -151,20 +169,13 @@ def objective_menu(
     is ``china + share x china loss + (1 - share) x US profit + share x US exposure``, so the
     firm axis is summed away one firm at a time. Used where a strategic state anticipates Japan.
     """
-    c, g = compliance_options(p), deal_options()
-    inst = expected_instruments(c, g, us, cn, view, p)
-    china_w = payoffs.welfare_china_side(
-        c, view.compliance, inst.access, inst.restriction, view.dependence, us.demand, shock, p
-    )
-    us_w = payoffs.welfare_us_side(inst.tariff, g, shock, p)
-    china_f = payoffs.firm_china_side(
-        c, inst.access, inst.restriction, view.dependence, shock, view.china_share, p
-    )
+    sides = _menu_sides(view, p, us, cn, shock)
+    china_w, us_w, china_f = sides.china_welfare, sides.us_welfare, sides.china_firms
     weights = lobbying_weights(view.effort, p)
     share = p.firm_support_share
     exposed = p.firm_profit * p.us_tariff_exposure  # (F, N)
-    kept, paid = us_firm_sums(inst.tariff, exposed, weights, p)
-    volume = payoffs.us_volume(inst.tariff, p) * shock
+    kept, paid = us_firm_sums(sides.tariff, exposed, weights, p)
+    volume = payoffs.us_volume(sides.tariff, p) * shock
     us_profit = volume * paid  # summed over firms
     support = share * (sequential_sum(china_f.loss) + sequential_sum(exposed) * shock - us_profit)
     welfare = china_w + us_w - (p.mcpf - 1.0) * support
