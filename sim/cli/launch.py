@@ -18,10 +18,19 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.catalog import CONF_PACKAGE, search_path_override
+from sim.catalog import CONF_PACKAGE, hydra_quote, search_path_override
 from sim.cli.inputs import resolve
 from sim.core.errors import ConfigError
-from sim.sweep.execute import Progress, merge_chunks, prepare_folder, run_sweep, write_chunk
+from sim.sweep.execute import (
+    PARENT_ENV,
+    Progress,
+    exit_with_parent,
+    launcher_id,
+    merge_chunks,
+    prepare_folder,
+    run_sweep,
+    write_chunk,
+)
 from sim.sweep.plan import SweepPlan, plan_sweep
 from sim.sweep.storage import code_version
 
@@ -30,8 +39,11 @@ def sweep_plan(cfg: DictConfig) -> SweepPlan:
     """The validated plan of the experiment in ``cfg`` (its ``sweep`` section + model config)."""
     plain = resolve(cfg)
     plain.pop("hydra", None)
+    from sim.cli.inputs import TOP_LEVEL_KEYS, check_keys
+
+    check_keys("", plain, TOP_LEVEL_KEYS)
     base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine")}
-    return plan_sweep(plain["sweep"], base)
+    return plan_sweep(plain["sweep"], base, force=bool(plain.get("force", False)))
 
 
 def config_yaml(cfg: DictConfig) -> str:
@@ -60,16 +72,14 @@ def run_sweep_job(cfg: DictConfig) -> None:
     if cfg.sweep.chunk is None:
         t0 = time.perf_counter()
         missing = plan.missing_chunks()
-        run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))
-        print(summary_line(plan, missing, time.perf_counter() - t0))
+        computed = run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))[0]
+        # chunks another process computed meanwhile count as already there
+        done_here = [i for i in missing if plan.chunk_path(i).exists()][:computed]
+        print(summary_line(plan, done_here, time.perf_counter() - t0))
         return
+    exit_with_parent()  # a worker process (joblib, submitit) ends with its launcher
     prepare_folder(plan, config_yaml(cfg))
     write_chunk(plan, int(cfg.sweep.chunk))
-
-
-def hydra_quote(value: str) -> str:
-    """``value`` as a quoted Hydra override value (any path, apostrophes included)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 #: Command-line arguments that make this invocation an experiment (sweep).
@@ -158,6 +168,7 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
     if missing:
         extra.append(f"sweep.chunk={','.join(str(i) for i in missing)}")
         sys.argv = [sys.argv[0], *launch.args, *extra]
+        os.environ[PARENT_ENV] = launcher_id()
         try:
             with Progress(plan, enabled=launch.progress, watch=True):
                 hydra_main()
@@ -169,5 +180,15 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
                 file=sys.stderr,
             )
             raise SystemExit(130) from None
+        finally:
+            os.environ.pop(PARENT_ENV, None)
+    still = plan.missing_chunks()
+    if still:
+        print(
+            f"error: {len(still)} of {len(plan.chunks)} chunks were not written (a job failed; "
+            f"its log is under {plan.folder / 'launches'}); rerun the same command to compute them",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
     merge_chunks(plan)
     print(summary_line(plan, missing, time.perf_counter() - t0))
