@@ -80,6 +80,21 @@ def _unknown_key_hint(exc: BaseException, msg: str) -> str:
     return f"unknown key{hint}"
 
 
+def _override_being_applied(exc: BaseException) -> str | None:
+    """The key of the override Hydra was applying when ``exc`` was raised (from the traceback:
+    some overrides fail inside OmegaConf with a bare assertion that names nothing)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "_apply_overrides_to_config":
+            override = frame.f_locals.get("override")
+            key = getattr(override, "key_or_group", None)
+            if isinstance(key, str):
+                return key
+        tb = tb.tb_next
+    return None
+
+
 def _os_line(exc: OSError) -> str:
     from sim.sweep.storage import os_problem
 
@@ -91,6 +106,7 @@ def one_line_error(exc: BaseException) -> str | None:
     """A one-line message for a bad-input error, or None if ``exc`` is not one (a bug)."""
     from hydra.errors import (
         ConfigCompositionException,
+        HydraException,
         MissingConfigException,
         OverrideParseException,
     )
@@ -125,14 +141,18 @@ def one_line_error(exc: BaseException) -> str | None:
     if isinstance(exc, ConfigCompositionException):
         text = str(exc).strip()
         merging = re.match(r"Error merging override (\S+)", text)
-        if merging and isinstance(exc.__cause__, OmegaConfBaseException):
+        origin = exc.__cause__ or exc.__context__
+        if merging and isinstance(origin, OmegaConfBaseException):
             key = _override_key(merging.group(1))
-            msg = str(getattr(exc.__cause__, "msg", None) or exc.__cause__).strip()
+            msg = str(getattr(origin, "msg", None) or origin).strip()
             hint = "; add new axes in an experiment file" if key.startswith("sweep.axes.") else ""
             return f"{key}: {msg.splitlines()[0]}{hint}"
         m = re.match(r"In '([^']+)': ", text)
-        cause = exc.__cause__
+        cause = exc.__cause__ or exc.__context__
         inner = one_line_error(cause) if cause is not None else None
+        target = re.match(r"Could not override '([^']+)'", text)
+        if inner and target and not inner.startswith(target.group(1)):
+            return f"{target.group(1)}: {inner}"
         if inner:
             return f"{m.group(1)}.yaml: {inner}" if m else inner
         m2 = re.match(r"Could not (?:append|override) .*An item is already at '([^']+)'", text)
@@ -143,6 +163,12 @@ def one_line_error(exc: BaseException) -> str | None:
         if len(lines) > 1 and "Available options" in text:
             first += " (available: " + ", ".join(ln.lstrip("\t -") for ln in lines[2:]) + ")"
         return first
+    if isinstance(exc, HydraException) and type(exc) is HydraException:
+        return (str(exc).strip().splitlines() or ["Hydra could not run this command"])[0]
+    applying = _override_being_applied(exc)
+    if applying is not None and not isinstance(exc, OSError | MemoryError):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"{applying}: Hydra cannot apply this override ({first})"
     if isinstance(exc, MemoryError):
         return (
             "out of memory: make the run or sweep smaller (see the size bounds in docs/sweeps.md)"

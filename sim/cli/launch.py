@@ -134,6 +134,41 @@ def prepare_launch(args: list[str]) -> SweepLaunch | None:
     return SweepLaunch(plan, list(args), multirun and chunk is None, bool(cfg.sweep.progress))
 
 
+def check_multirun_jobs(args: list[str]) -> None:
+    """``python -m sim -m seed=1,2,3`` (Hydra's sweep of single runs): check every job's config,
+    folder and size before Hydra writes anything (its launch record), so a bad value in any
+    job fails in one line with nothing written."""
+    if not (any(a in _PASS_FLAGS for a in args) or "hydra.mode=MULTIRUN" in args):
+        return
+    if any(a.startswith("-") and a not in _PASS_FLAGS for a in args):
+        return  # --cfg, --help, ...: Hydra's business
+    overrides = [a for a in args if a not in _PASS_FLAGS]
+    if any(_SWEEP_ARG.match(a) for a in overrides):
+        return  # an experiment: prepare_launch checks it
+    from hydra import compose, initialize_config_module
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.cli.inputs import build_inputs
+    from sim.cli.runfolder import plain_config, preflight
+    from sim.engine import cost
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    for o in parsed:
+        if o.is_sweep_override() and not o.is_discrete_sweep():
+            raise ConfigError(
+                o.get_key_element(),
+                "sweeps of single runs take a list (a,b,c) or range(...), not an interval",
+            )
+    jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    with initialize_config_module(version_base="1.3", config_module=CONF_PACKAGE):
+        for job in jobs:
+            cfg = compose(config_name="config", overrides=job)
+            inputs = build_inputs(cfg)
+            cost.check(cost.single_run(inputs.engine, inputs.rounds), "rounds", inputs.force)
+            preflight(inputs, plain_config(cfg))
+
+
 def stale_note(plan: SweepPlan) -> str | None:
     """A note if a finished sweep was computed by another code version than the current one."""
     then = json.loads(plan.manifest_path.read_text()).get("code_version")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -22,9 +23,10 @@ from omegaconf import DictConfig
 from sim.catalog import CONFIG_PATH_ENV, check_config_files, search_path_override
 from sim.cli.errors import check_overrides, one_line_error
 from sim.cli.inputs import build_inputs
-from sim.cli.launch import launch_sweep, prepare_launch, run_sweep_job
+from sim.cli.launch import check_multirun_jobs, launch_sweep, prepare_launch, run_sweep_job
 from sim.cli.runfolder import is_complete, plain_config, preflight, summary, write_run
 from sim.cli.schema import register_configs
+from sim.core.errors import ConfigError
 from sim.engine import cost
 
 register_configs()
@@ -78,6 +80,8 @@ def _share_config_dirs(args: list[str]) -> list[str]:
             if a.startswith(f"{flag}="):
                 value = a.split("=", 1)[1]
             if value:
+                if not Path(value).expanduser().is_dir():
+                    raise ConfigError(flag, f"{value}: no such folder")
                 paths = [
                     value,
                     *filter(None, os.environ.get(CONFIG_PATH_ENV, "").split(os.pathsep)),
@@ -99,6 +103,7 @@ def main() -> int:
         sys.argv = [sys.argv[0], *args]
         launch = prepare_launch(args)
         if launch is None:
+            check_multirun_jobs(args)
             _hydra_main()
         else:
             launch_sweep(launch, _hydra_main)

@@ -35,6 +35,9 @@ from sim.sweep.storage import (
 
 #: Temporary run folders: ``.<run folder name>.tmp-<random>`` in ``output_dir``.
 TMP_INFIX = ".tmp-"
+#: Disk space a run folder needs (bytes, generous): fixed part and per round.
+RUN_FOLDER_BYTES = 1024**2
+ROUND_BYTES = 4 * 1024
 
 
 def run_folder(inputs: RunInputs, plain: dict[str, Any]) -> Path:
@@ -53,7 +56,8 @@ def plain_config(cfg: DictConfig) -> dict[str, Any]:
 def preflight(inputs: RunInputs, plain: dict[str, Any]) -> Path:
     """The run folder, checked before the run is computed: it stays inside ``output_dir``
     and ``output_dir`` can be written (one-line :class:`ConfigError` otherwise)."""
-    check_writable_folder(inputs.output_dir, "output_dir")
+    needed = RUN_FOLDER_BYTES + ROUND_BYTES * inputs.rounds
+    check_writable_folder(inputs.output_dir, "output_dir", needed)
     return inside(inputs.output_dir, run_folder(inputs, plain))
 
 
