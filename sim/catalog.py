@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.calibration import Calibration, calibration_from_dict
+from sim.core.constraints import Name
 from sim.core.errors import ConfigError
 from sim.core.scenario import Scenario, scenario_from_dict
 
@@ -240,9 +241,19 @@ def _choice_values(value: str) -> list[str]:
     return [v.strip().strip("'\"") for v in value.split(",") if v.strip()]
 
 
+def check_config_dirs() -> None:
+    """Every folder in ``BALANCING_SIM_CONFIG_PATH`` exists (a typo is not silently ignored)."""
+    for d in user_config_dirs():
+        if not d.is_dir():
+            what = "not a folder" if d.exists() else "no such folder"
+            raise ConfigError(CONFIG_PATH_ENV, f"{d}: {what}")
+
+
 def check_config_files(args: list[str]) -> None:
     """:func:`check_config_file` for every config the command-line overrides select (and
-    the default scenario and calibration)."""
+    the default scenario and calibration); names of scenarios and calibrations must be names,
+    not paths."""
+    check_config_dirs()
     chosen: list[tuple[str, str]] = [("scenario", "baseline"), ("calibration", "article")]
     skip = False
     for arg in args:
@@ -255,6 +266,10 @@ def check_config_files(args: list[str]) -> None:
             continue
         chosen += [(group, v) for v in _choice_values(value)]
     for group, name in chosen:
+        if group in GROUPS:
+            Name(f"{group} name").check(group, name)
+        elif ".." in name.split("/"):
+            raise ConfigError(group, f"a config name, not a path, got {name!r}")
         check_config_file(group, name)
 
 
@@ -267,6 +282,7 @@ def compose_named(group: str, name: str) -> dict[str, Any]:
         raise ConfigError(
             group, f"unknown {group} {name!r} (available: {', '.join(available) or 'none'})"
         )
+    check_config_dirs()
     check_config_file(group, name)
     # A copy: the cached mapping must not change under the caller's edits.
     return copy.deepcopy(_compose_cached(group, name, os.environ.get(CONFIG_PATH_ENV, "")))

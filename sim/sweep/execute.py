@@ -60,6 +60,17 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+#: Disk space per run (bytes, generous: its row in a chunk file and in runs.parquet).
+RUN_BYTES = 2048
+
+
+def _needed_bytes(plan: SweepPlan) -> float:
+    """Disk space the sweep's missing files need (nothing if the table is there)."""
+    if plan.table_path.exists():
+        return 0.0
+    return float(1024**2 + RUN_BYTES * plan.n_runs)
+
+
 def folder_lock(plan: SweepPlan) -> FileLock:
     """The lock under which the folder's own files are written (``<folder>/.lock``)."""
     return FileLock(plan.folder / ".lock")
@@ -101,7 +112,7 @@ def prepare_folder(plan: SweepPlan, config_yaml: str | None = None) -> None:
     Nothing is written when the check fails: the folder must be writable (a file in the way,
     a read-only or missing file system are reported in one line) and hold no other sweep.
     """
-    check_writable_folder(plan.folder, "sweep.output_dir")
+    check_writable_folder(plan.folder, "sweep.output_dir", _needed_bytes(plan))
     if _check_identity(plan):
         return
     with folder_lock(plan):

@@ -52,6 +52,7 @@ from sim.sweep.design import (
 )
 from sim.sweep.storage import config_hash, inside
 
+CATEGORICAL_KEYS = ("scenario", "calibration")
 #: Bump when the folder layout or the table's columns change meaning.
 FOLDER_FORMAT = 1
 #: Keys of the sweep section that say how to run, not what: excluded from the identity hash.
@@ -162,8 +163,10 @@ def _named(axis_key: str, names: tuple[str, ...], loader: Callable[[str], Any]) 
     for name in names:
         try:
             out[name] = loader(name)
-        except ConfigError as exc:
-            raise ConfigError(f"{axis_key}.values", exc.problem) from None
+        except ConfigError as exc:  # keep the file or key it names, unless it is the group
+            group = axis_key.rsplit(".", 1)[-1]
+            problem = exc.problem if exc.key in CATEGORICAL_KEYS + (group,) else str(exc)
+            raise ConfigError(f"{axis_key}.values", problem) from None
     return out
 
 
@@ -281,6 +284,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
         _SAFE.check("sweep.id", sweep.get("id"))
     replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
     base_seed = check_seed("sweep.base_seed", sweep.get("base_seed", 0))
+    check_seed("sweep.design_seed", sweep.get("design_seed", 0))
     n_chunks = _int("sweep.chunks", sweep.get("chunks", 8), 1)
     cal0 = calibration_from_dict(base["calibration"], where="calibration")
     sc_raw = base["scenario"]

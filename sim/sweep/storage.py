@@ -88,13 +88,14 @@ def inside(root: Path, path: Path, key: str = "output_dir") -> Path:
     return Path(path)
 
 
-def check_writable_folder(path: Path, key: str) -> Path:
+def check_writable_folder(path: Path, key: str, needed_bytes: float = 0) -> Path:
     """Check, before anything is computed, that ``path`` can be a folder we write into.
 
     The folder may not exist yet: its nearest existing ancestor must be a folder in which a
-    file can be created (tried with a temporary file, removed at once). A one-line
-    :class:`ConfigError` naming ``key`` says what is wrong (a file in the way, no permission,
-    a read-only or full file system). Nothing is left behind.
+    file can be created (tried with a temporary file, removed at once) with at least
+    ``needed_bytes`` free on its file system. A one-line :class:`ConfigError` naming ``key``
+    says what is wrong (a file in the way, no permission, a read-only or full file system).
+    Nothing is left behind.
     """
     path = Path(path)
     probe = path
@@ -113,6 +114,13 @@ def check_writable_folder(path: Path, key: str) -> Path:
         raise ConfigError(key, f"cannot write in {probe}: {os_problem(exc)}") from None
     os.close(fd)
     os.unlink(tmp)
+    free = shutil.disk_usage(probe).free
+    if free < needed_bytes:
+        raise ConfigError(
+            key,
+            f"only {free / 1024**2:,.0f} MB free in {probe}, about "
+            f"{needed_bytes / 1024**2:,.0f} MB needed",
+        )
     return path
 
 
@@ -154,9 +162,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         fault_point(f"before-replace:{path.name}")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from exc
         raise
 
 
