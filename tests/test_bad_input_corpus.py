@@ -544,6 +544,30 @@ CASES = [
         "+experiment=smoke,smoke",
         "Ambiguous value for argument '+experiment=smoke,smoke'",
     ),
+    C(
+        "syntax",
+        "multirun-interval",
+        "-m seed=interval(1,3)",
+        "seed: sweeps of single runs take a list",
+    ),
+    C(
+        "seeds",
+        "multirun-one-bad-seed",
+        "-m seed=2,-1",
+        "seed: must be a whole number >= 0 and < 2**63, got -1",
+    ),
+    C(
+        "files",
+        "multirun-one-unknown-scenario",
+        "-m scenario=baseline,nope",
+        "scenario: unknown option 'nope'",
+    ),
+    C(
+        "values",
+        "multirun-one-bad-rounds",
+        "-m rounds=5,0",
+        "rounds: must be a whole number of rounds in 1..100000, got 0",
+    ),
     # --------------------------------------------------------------- size
     C(
         "size",

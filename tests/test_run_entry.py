@@ -132,3 +132,14 @@ def test_size_bound_refuses_up_front_and_force_overrides(tmp_path, monkeypatch):
     res = run_cli(["rounds=3", "output_dir=out", "force=true"], tmp_path)
     assert res.code == 0, res.err
     assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+def test_hydra_multirun_of_single_runs_writes_inside_output_dir(tmp_path):
+    """``-m seed=1,2``: the run folders and Hydra's launch record, all inside output_dir."""
+    from cli_inprocess import run_cli, tree
+
+    res = run_cli(["-m", "seed=1,2", "rounds=2", "output_dir=out"], tmp_path)
+    assert res.code == 0, res.err
+    assert {p.split("/")[0] for p in tree(tmp_path)} == {"out"}
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert "launches" in names and len(names) == 3
