@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ REQUIRED_COLUMNS = (
     "cum_jp_welfare_bn",
 )
 OUTCOMES = ("balanced", "us", "china")
+#: What a design parameter's name looks like (``firms.toyota.china_profit_share``).
+_PARAM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 #: Bootstrap draws allowed (each draw re-estimates every tipping point).
 MAX_BOOT = 100_000
 #: The temporary analysis folder: written in full, then renamed to ``analysis``.
@@ -99,6 +102,9 @@ def _check_runs(runs: pd.DataFrame, ident: dict, where: str) -> None:
         if design.get("kind") == "grid"
         else [p["param"] for p in design.get("parameters", [])]
     )
+    for p in params:  # they name figure files: a forged sweep.json must not name a path
+        if not isinstance(p, str) or not _PARAM_NAME.fullmatch(p) or ".." in p:
+            raise ConfigError(where, f"parameter name {p!r} in sweep.json is not a name")
     missing = [c for c in (*REQUIRED_COLUMNS, *params) if c not in runs.columns]
     if missing:
         raise ConfigError(where, f"column {missing[0]!r} is missing")

@@ -915,6 +915,13 @@ def _forged_drop_axis(f: Path) -> None:
     _forge(f, _table(f).drop(columns=["escalation.us_tariff_level"]))
 
 
+def _forged_path_in_identity(f: Path) -> None:
+    ident = json.loads((f / "sweep.json").read_text())
+    ident["identity"]["design"]["axes"][0]["param"] = "../../escape"
+    (f / "sweep.json").write_text(json.dumps(ident))
+    _forge(f, _table(f).rename(columns={"escalation.us_tariff_level": "../../escape"}))
+
+
 def _corrupt(f: Path) -> None:
     data = bytearray((f / "runs.parquet").read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -987,6 +994,12 @@ ANALYZE_CASES = [
         "column 'escalation.us_tariff_level' is missing",
     ),
     ("forged-unreadable", _corrupt_and_forge, [], "cannot be read"),
+    (
+        "forged-path-in-identity",
+        _forged_path_in_identity,
+        [],
+        "'../../escape' in sweep.json is not a name",
+    ),
     ("no-manifest", _no_manifest, [], "sweep not finished (no manifest.json)"),
     ("manifest-not-json", _bad_manifest, [], "manifest.json: not valid JSON"),
     ("manifest-of-another-sweep", _manifest_other_sweep, [], "written for another sweep"),

@@ -74,8 +74,8 @@ def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
         print(f"run folder already complete (same config), left as it was: {folder}")
         return folder
     remove_stale_folders(inputs.output_dir, f".*{TMP_INFIX}*")
-    if folder.is_dir() and not folder.is_symlink():  # an incomplete folder of an older version
-        shutil.rmtree(folder)
+    if folder.is_dir() and not folder.is_symlink() and not is_complete(folder):
+        shutil.rmtree(folder)  # an incomplete folder left by an older version of this code
     units = {f"unit:{k}": v for k, v in ROUND_COLUMNS.items()}
     units.update({f"unit:<firm>_{k}": v for k, v in FIRM_COLUMNS.items()})
     outcome = result.outcome.iloc[0].to_dict()
