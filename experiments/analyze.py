@@ -14,29 +14,171 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from experiments import analysis as A
-from sim.sweep.storage import atomic_write_text
+from sim.core.constraints import check_seed
+from sim.core.errors import ConfigError
+from sim.sweep.storage import (
+    TempFolder,
+    atomic_write_text,
+    check_writable_folder,
+    file_sha256,
+    os_problem,
+    remove_stale_folders,
+)
 
 CATEGORICAL = ("scenario", "calibration")
 OUTPUTS = ("p_breakdown", "cum_jp_welfare_bn")
+#: Columns every analysis reads, besides the design's parameters.
+REQUIRED_COLUMNS = (
+    "run_id",
+    "point",
+    "replicate",
+    "seed",
+    "scenario",
+    "calibration",
+    "rounds",
+    "outcome",
+    "breakdown_round",
+    "cum_jp_welfare_bn",
+)
+OUTCOMES = ("balanced", "us", "china")
+#: What a design parameter's name looks like (``firms.toyota.china_profit_share``).
+_PARAM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Bootstrap draws allowed (each draw re-estimates every tipping point).
+MAX_BOOT = 100_000
+#: The temporary analysis folder: written in full, then renamed to ``analysis``.
+TMP_PREFIX = ".analysis.tmp-"
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"not valid JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "expected a JSON object")
+    return data
+
+
+def _manifest_table(folder: Path, ident: dict) -> dict[str, Any]:
+    """The manifest's record of runs.parquet (rows, columns, SHA-256), checked for shape."""
+    path = folder / "manifest.json"
+    if not path.exists():
+        raise ConfigError(
+            str(folder), "sweep not finished (no manifest.json); rerun the sweep command"
+        )
+    manifest = _json(path)
+    table = manifest.get("table")
+    if (
+        not isinstance(table, dict)
+        or not isinstance(table.get("rows"), int)
+        or not isinstance(table.get("sha256"), str)
+        or not isinstance(table.get("columns"), list)
+    ):
+        raise ConfigError(str(path), "no table record (rows, columns, sha256): not a manifest")
+    if manifest.get("config_hash") != ident.get("config_hash"):
+        raise ConfigError(
+            str(path),
+            f"written for another sweep (config hash {manifest.get('config_hash')}, sweep.json "
+            f"{ident.get('config_hash')})",
+        )
+    return table
+
+
+def _check_runs(runs: pd.DataFrame, ident: dict, where: str) -> None:
+    """The content analysis relies on: columns present, outcomes and rounds valid."""
+    design = ident["design"]
+    params = (
+        [a["param"] for a in design.get("axes", []) if a["param"] not in CATEGORICAL]
+        if design.get("kind") == "grid"
+        else [p["param"] for p in design.get("parameters", [])]
+    )
+    for p in params:  # they name figure files: a forged sweep.json must not name a path
+        if not isinstance(p, str) or not _PARAM_NAME.fullmatch(p) or ".." in p:
+            raise ConfigError(where, f"parameter name {p!r} in sweep.json is not a name")
+    missing = [c for c in (*REQUIRED_COLUMNS, *params) if c not in runs.columns]
+    if missing:
+        raise ConfigError(where, f"column {missing[0]!r} is missing")
+    if runs.empty:
+        raise ConfigError(where, "no runs in the table")
+    outcome = runs["outcome"].astype(object)
+    bad = ~outcome.isin(OUTCOMES)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ConfigError(
+            where, f"row {i}: outcome {outcome.iloc[i]!r} is not one of {', '.join(OUTCOMES)}"
+        )
+    for col in ("rounds", "breakdown_round", "seed", *params):
+        values = pd.to_numeric(runs[col], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(values).all():
+            i = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ConfigError(where, f"row {i}: {col} is {runs[col].iloc[i]!r}, not a number")
+    rounds = runs["rounds"].to_numpy(np.float64)
+    br = runs["breakdown_round"].to_numpy(np.float64)
+    if (rounds < 1).any() or (br < -1).any() or (br >= rounds).any():
+        i = int(np.flatnonzero((rounds < 1) | (br < -1) | (br >= rounds))[0])
+        raise ConfigError(
+            where, f"row {i}: breakdown_round {br[i]:g} is outside -1..rounds-1 ({rounds[i]:g})"
+        )
+    seeds = runs["seed"].to_numpy()
+    if seeds.dtype.kind not in "iu":
+        raise ConfigError(where, f"seed is of type {seeds.dtype}, not whole numbers")
+    if (seeds < 0).any():
+        i = int(np.flatnonzero(seeds < 0)[0])
+        check_seed(f"{where}: row {i}: seed", int(seeds[i]))
+    for c in CATEGORICAL:
+        if runs[c].isna().any():
+            raise ConfigError(where, f"{c} has missing values")
 
 
 def load_sweep(folder: Path) -> tuple[pd.DataFrame, dict]:
-    """The run table and the identity (``sweep.json``) of a finished sweep folder."""
-    table, ident = folder / "runs.parquet", folder / "sweep.json"
-    if not ident.exists():
-        raise FileNotFoundError(f"{folder}: not a sweep folder (no sweep.json)")
+    """The run table and the identity (``sweep.json``) of a finished sweep folder.
+
+    The table is verified against the manifest before it is read (SHA-256, row count,
+    columns) and its content checked; any problem is a one-line :class:`ConfigError`.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise ConfigError(str(folder), "no such folder")
+    if not folder.is_dir():
+        raise ConfigError(str(folder), "not a folder (give a sweep folder)")
+    table, ident_path = folder / "runs.parquet", folder / "sweep.json"
+    if not ident_path.exists():
+        raise ConfigError(str(folder), "not a sweep folder (no sweep.json)")
+    ident = _json(ident_path)
+    identity = ident.get("identity")
+    if not isinstance(identity, dict) or not isinstance(identity.get("design"), dict):
+        raise ConfigError(str(ident_path), "no identity with a design: not a sweep.json")
+    record = _manifest_table(folder, ident)
     if not table.exists():
-        raise FileNotFoundError(
-            f"{folder}: sweep not finished (no runs.parquet); rerun the sweep command"
+        raise ConfigError(
+            str(table), "missing although the manifest lists it; rerun the sweep command"
         )
-    return pd.read_parquet(table), json.loads(ident.read_text())["identity"]
+    if file_sha256(table) != record["sha256"]:
+        raise ConfigError(
+            str(table),
+            "does not match its manifest (SHA-256 differs): changed or damaged after the sweep; "
+            "remove it and manifest.json, and rerun the sweep command to rebuild it",
+        )
+    try:
+        runs = pd.read_parquet(table)
+    except Exception as exc:  # noqa: BLE001 - any reader error is a damaged file
+        raise ConfigError(str(table), f"cannot be read ({type(exc).__name__})") from None
+    if len(runs) != record["rows"]:
+        raise ConfigError(str(table), f"{len(runs)} rows, the manifest says {record['rows']}")
+    if list(runs.columns) != record["columns"]:
+        raise ConfigError(str(table), "its columns differ from the manifest's")
+    _check_runs(runs, identity, str(table))
+    return runs, identity
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -331,9 +473,44 @@ def _survival_analysis(
 def analyze(
     folder: Path, boot: int = 1000, level: float = 0.5, seed: int = 0, figures: bool = True
 ) -> str:
-    """Write the analysis tables (and figures) for ``folder``; return the printed summary."""
+    """Write the analysis tables (and figures) for ``folder``; return the printed summary.
+
+    The sweep is verified first (:func:`load_sweep`); the tables go to a temporary folder that
+    replaces ``<folder>/analysis`` only when complete, so a failed or killed analysis leaves
+    no partial files (and its temporary folder is removed by the next analysis).
+    """
     runs, ident = load_sweep(folder)
-    out = folder / "analysis"
+    check_writable_folder(folder / "analysis", "folder")
+    remove_stale_folders(folder, f"{TMP_PREFIX}*")
+    with TempFolder(folder, TMP_PREFIX) as tmp:
+        text = _analyze(runs, ident, folder, tmp.path, boot, level, seed, figures)
+        _replace(folder / "analysis", tmp)
+    return text
+
+
+def _replace(final: Path, tmp: TempFolder) -> None:
+    """Put ``tmp`` in place of the folder ``final`` (the old one removed after)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f"{TMP_PREFIX}old-{os.getpid()}")
+        os.rename(final, old)
+    tmp.publish(final)
+    if old is not None:
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _analyze(
+    runs: pd.DataFrame,
+    ident: dict,
+    folder: Path,
+    out: Path,
+    boot: int,
+    level: float,
+    seed: int,
+    figures: bool,
+) -> str:
     design = ident["design"]
     cats = [c for c in CATEGORICAL if runs[c].nunique() > 1]
     lines = [_header(ident, runs, folder), *_outcome_split(runs, cats, out)]
@@ -349,9 +526,25 @@ def analyze(
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``error: ...``, exit status 2)."""
+
+    def error(self, message: str) -> Any:
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if not 0 < args.level < 1:
+        raise ConfigError("--level", f"must be in (0, 1), got {args.level:g}")
+    if not 1 <= args.boot <= MAX_BOOT:
+        raise ConfigError("--boot", f"must be a whole number in 1..{MAX_BOOT:,}, got {args.boot}")
+    check_seed("--seed", args.seed)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: analyze one sweep folder."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = _Parser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path, help="a sweep folder, results/sweeps/<experiment>/<id>")
     ap.add_argument("--boot", type=int, default=1000, help="bootstrap draws for tipping points")
     ap.add_argument(
@@ -360,13 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and Sobol intervals")
     ap.add_argument("--no-figures", action="store_true", help="tables only")
     args = ap.parse_args(argv)
-    if not 0 < args.level < 1 or args.boot < 1:
-        print("error: --level must be in (0, 1) and --boot >= 1", file=sys.stderr)
-        return 2
     try:
+        _check_args(args)
         text = analyze(args.folder.resolve(), args.boot, args.level, args.seed, not args.no_figures)
-    except FileNotFoundError as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or args.folder}: {os_problem(exc)}", file=sys.stderr)
         return 2
     print(text, end="")
     print(f"wrote {args.folder / 'analysis'}")

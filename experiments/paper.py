@@ -49,7 +49,13 @@ from experiments.figures import kinds, labels, style, sweeps
 from experiments.figures.kind import COMMON_KEYS
 from sim.core.errors import ConfigError
 from sim.core.registry import DETECTOR_ENTRIES, TEMPERATURE_ENTRIES
-from sim.sweep.storage import atomic_write_json, atomic_write_text, code_version, file_sha256
+from sim.sweep.storage import (
+    atomic_write_json,
+    atomic_write_text,
+    code_version,
+    file_sha256,
+    scratch_folder,
+)
 
 PAPER_CONFIGS = CONFIG_DIR / "paper"
 DEFAULT_OUT = REPO_ROOT / "results" / "paper"
@@ -405,7 +411,9 @@ def check(out: Path, scale: str | None = None, only: Sequence[str] | None = None
         problems += [
             f"{n}: in MANIFEST.json but has no config" for n in committed if n not in names
         ]
-    with tempfile.TemporaryDirectory(prefix="paper-check-") as tmp:
+    # The scratch folder is removed however check() ends; one a killed check left behind is
+    # removed here, by the next check (sim.sweep.storage.scratch_folder).
+    with scratch_folder(Path(tempfile.gettempdir()), "paper-check-") as tmp:
         fresh = generate(figures, Path(tmp), images=False, readme=not only)["figures"]
         for fig in figures:
             entry = committed.get(fig.name)

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sim.core.calibration import Calibration, calibration_from_dict
+from sim.core.constraints import Name
 from sim.core.errors import ConfigError
 from sim.core.scenario import Scenario, scenario_from_dict
 
@@ -44,12 +46,22 @@ def user_config_dirs() -> list[Path]:
     return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip()]
 
 
+def hydra_quote(value: str) -> str:
+    """``value`` as a quoted Hydra override value (any path, quotes and backslashes included).
+
+    In Hydra's grammar a quote inside single quotes is escaped with a backslash, and
+    backslashes are special only right before a quote or the closing quote.
+    """
+    body = re.sub(r"(\\*)('|$)", lambda m: m.group(1) * 2 + ("\\'" if m.group(2) else ""), value)
+    return f"'{body}'"
+
+
 def search_path_override() -> list[str]:
     """Hydra overrides that add the user folders to the search path (none if there are none)."""
     dirs = user_config_dirs()
     if not dirs:
         return []
-    items = ",".join(f'"file://{d.as_posix()}"' for d in dirs)
+    items = ",".join(hydra_quote(f"file://{d.as_posix()}") for d in dirs)
     return [f"hydra.searchpath=[{items}]"]
 
 
@@ -97,7 +109,168 @@ def file_error(exc: BaseException) -> str | None:
         return f"config file: {str(exc).splitlines()[0]}"
     if isinstance(exc, RecursionError):
         return "config file: a defaults list includes itself (directly or through another file)"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"config file: not UTF-8 text ({exc.reason} at byte {exc.start})"
     return None
+
+
+# --------------------------------------------------------------------------- file checks
+#: Longest chain of ``defaults`` followed when checking files (Hydra's own has no limit).
+_MAX_DEPTH = 64
+
+
+def _strict_loader() -> type:
+    """A YAML loader that refuses duplicate keys (plain ``safe_load`` keeps the last one)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return StrictLoader
+
+
+def read_config_file(path: Path) -> Any:
+    """The content of a YAML config file, or a one-line :class:`ConfigError` naming the file:
+    not readable, not UTF-8, invalid YAML, a duplicated key."""
+    import yaml
+
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+            exc.problem_mark.name = str(path)
+        raise ConfigError(
+            str(path), (file_error(exc) or "invalid YAML").split(": ", 1)[-1]
+        ) from None
+
+
+def _find(group: str, name: str) -> Path | None:
+    for d in config_dirs():
+        path = d / group / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+def _defaults_of(group: str, content: Any) -> list[tuple[str, str]]:
+    """The (group, name) configs a file's ``defaults`` list includes (Hydra's rules)."""
+    out: list[tuple[str, str]] = []
+    if not isinstance(content, dict):
+        return out
+    entries = content.get("defaults") or []
+    if not isinstance(entries, list):
+        return out
+    for entry in entries:
+        if isinstance(entry, str):
+            key, values = None, [entry]
+        elif isinstance(entry, dict) and len(entry) == 1:
+            key, value = next(iter(entry.items()))
+            values = value if isinstance(value, list) else [value]
+        else:
+            continue
+        for value in values:
+            if not isinstance(value, str) or value == "_self_" or "${" in value:
+                continue
+            if key is None:  # "- name" or "- sub/name": relative to the file's group
+                target = value
+            else:
+                k = str(key).split("@")[0]
+                for prefix in ("override ", "optional "):
+                    k = k[len(prefix) :] if k.startswith(prefix) else k
+                target = f"{k.strip()}/{value}"
+            if target.startswith("/"):
+                full = target[1:]
+            else:
+                full = f"{group}/{target}"
+            g, _, n = full.rpartition("/")
+            if g and not g.startswith("hydra"):
+                out.append((g, n))
+    return out
+
+
+def check_config_file(group: str, name: str, _stack: tuple[str, ...] = ()) -> None:
+    """Check config ``group/name`` and every file its ``defaults`` include, before Hydra
+    reads them: UTF-8, YAML syntax, duplicate keys, a mapping at the top, no ``defaults``
+    list that includes itself (Hydra would recurse until Python gives up). A one-line
+    :class:`ConfigError` names the file. Names not found are left to Hydra ("unknown option")."""
+    path = _find(group, name)
+    if path is None:
+        return
+    ident = f"{group}/{name}"
+    if ident in _stack:
+        chain = " -> ".join([*_stack[_stack.index(ident) :], ident])
+        raise ConfigError(str(path), f"its defaults list includes itself ({chain})")
+    if len(_stack) > _MAX_DEPTH:
+        raise ConfigError(str(path), f"defaults nested more than {_MAX_DEPTH} deep")
+    content = read_config_file(path)
+    if content is None and group in GROUPS:
+        raise ConfigError(str(path), f"empty (a {group} file needs at least its entries)")
+    if content is not None and not isinstance(content, dict):
+        raise ConfigError(
+            str(path), f"expected a mapping of keys at the top, got a {type(content).__name__}"
+        )
+    for g, n in _defaults_of(group, content):
+        check_config_file(g, n, (*_stack, ident))
+
+
+def _choice_values(value: str) -> list[str]:
+    value = value.strip().strip("[]")
+    return [v.strip().strip("'\"") for v in value.split(",") if v.strip()]
+
+
+def check_config_dirs() -> None:
+    """Every folder in ``BALANCING_SIM_CONFIG_PATH`` exists (a typo is not silently ignored)."""
+    for d in user_config_dirs():
+        if not d.is_dir():
+            what = "not a folder" if d.exists() else "no such folder"
+            raise ConfigError(CONFIG_PATH_ENV, f"{d}: {what}")
+
+
+def check_config_files(args: list[str]) -> None:
+    """:func:`check_config_file` for every config the command-line overrides select (and
+    the default scenario and calibration); names of scenarios and calibrations must be names,
+    not paths."""
+    check_config_dirs()
+    chosen: list[tuple[str, str]] = [("scenario", "baseline"), ("calibration", "article")]
+    skip = False
+    for arg in args:
+        if skip or arg.startswith("-"):
+            skip = arg in ("--config-dir", "-cd", "--config-name", "-cn", "--cfg", "-c")
+            continue
+        key, eq, value = arg.partition("=")
+        group = key.lstrip("+~").split("@")[0]
+        if not eq or not group or "." in group or group.startswith("hydra"):
+            continue
+        chosen += [(group, v) for v in _choice_values(value)]
+    for group, name in chosen:
+        if group in GROUPS:
+            Name(f"{group} name").check(group, name)
+        elif ".." in name.split("/"):
+            raise ConfigError(group, f"a config name, not a path, got {name!r}")
+        check_config_file(group, name)
 
 
 def compose_named(group: str, name: str) -> dict[str, Any]:
@@ -109,6 +282,8 @@ def compose_named(group: str, name: str) -> dict[str, Any]:
         raise ConfigError(
             group, f"unknown {group} {name!r} (available: {', '.join(available) or 'none'})"
         )
+    check_config_dirs()
+    check_config_file(group, name)
     # A copy: the cached mapping must not change under the caller's edits.
     return copy.deepcopy(_compose_cached(group, name, os.environ.get(CONFIG_PATH_ENV, "")))
 

@@ -1,18 +1,13 @@
 """Bad input gets one line naming the key and the problem, and no traceback."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from cli_inprocess import assert_one_line, run_cli
 
 from sim.catalog import load_calibration, load_scenario
 from sim.core.calibration import calibration_from_dict
 from sim.core.errors import ConfigError
 from sim.core.params import build_params
-
-REPO = Path(__file__).resolve().parents[1]
 
 CASES = [
     # (overrides, text the one-line error must contain)
@@ -52,18 +47,9 @@ CASES = [
 
 @pytest.mark.parametrize(("overrides", "expected"), CASES, ids=[c[0][0] for c in CASES])
 def test_cli_bad_input_is_one_line(overrides, expected, tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", *overrides, f"output_dir={tmp_path}"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    err = proc.stderr.strip()
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("error: ") and expected in err, err
+    # In this process (fast); tests/test_bad_input_corpus.py runs the real wrapper once.
+    res = run_cli([*overrides, f"output_dir={tmp_path / 'out'}"], tmp_path)
+    assert_one_line(res, expected)
     assert not any(tmp_path.iterdir()), "nothing may be written for bad input"
 
 

@@ -94,3 +94,52 @@ def test_mesa_runs_clean_under_deprecation_and_future_warnings_as_errors():
         m.rounds_table()
         m.agents_table()
     assert m.steps == 12 and not m.running
+
+
+def test_run_writes_only_inside_output_dir_and_honours_the_umask(tmp_path):
+    """A run writes into its folder only (nothing in the working directory, nothing beside
+    the output folder) and its files get 0o666 minus the umask, like any file the user makes."""
+    import os
+
+    from cli_inprocess import run_cli, tree
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    old = os.umask(0o002)  # a group-shared folder on a cluster
+    try:
+        res = run_cli(["rounds=3", f"output_dir={tmp_path / 'out'}"], cwd)
+    finally:
+        os.umask(old)
+    assert res.code == 0, res.err
+    assert tree(cwd) == set()
+    assert {p.split("/")[0] for p in tree(tmp_path)} == {"cwd", "out"}
+    (folder,) = (tmp_path / "out").iterdir()
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o775)
+    for f in folder.iterdir():
+        assert oct(f.stat().st_mode & 0o777) == oct(0o664), f.name
+    assert not [p for p in tree(tmp_path / "out") if ".tmp" in p]
+
+
+def test_size_bound_refuses_up_front_and_force_overrides(tmp_path, monkeypatch):
+    from cli_inprocess import assert_one_line, run_cli
+
+    from sim.engine import cost
+
+    monkeypatch.setattr(cost, "MAX_SECONDS", 1e-3)  # a bound this tiny run exceeds
+    res = run_cli(["rounds=3", "output_dir=out"], tmp_path)
+    assert_one_line(res, "rounds: 1 run x 3 rounds on the mesa engine would need about")
+    assert not (tmp_path / "out").exists()
+    res = run_cli(["rounds=3", "output_dir=out", "force=true"], tmp_path)
+    assert res.code == 0, res.err
+    assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+def test_hydra_multirun_of_single_runs_writes_inside_output_dir(tmp_path):
+    """``-m seed=1,2``: the run folders and Hydra's launch record, all inside output_dir."""
+    from cli_inprocess import run_cli, tree
+
+    res = run_cli(["-m", "seed=1,2", "rounds=2", "output_dir=out"], tmp_path)
+    assert res.code == 0, res.err
+    assert {p.split("/")[0] for p in tree(tmp_path)} == {"out"}
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert "launches" in names and len(names) == 3

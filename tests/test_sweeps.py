@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_inprocess import assert_one_line, run_cli
 from hydra import compose, initialize_config_dir
 from SALib.sample import latin, sobol
 
@@ -345,26 +346,27 @@ def test_in_process_sweep_without_hydra_resumes(tmp_path):
     ],
 )
 def test_cli_bad_sweep_input_is_one_line_before_any_run(args, expected, tmp_path):
-    proc = cli(*args, f"++sweep.output_dir={tmp_path}")
-    assert proc.returncode != 0
-    err = proc.stderr.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err and expected in err, err
+    res = run_cli([*args, f"++sweep.output_dir={tmp_path / 'out'}"], tmp_path)
+    assert_one_line(res, expected)
     assert not any(tmp_path.iterdir())  # nothing ran, nothing written
 
 
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        (["sweep.axes.tariff.nun=3"], "Key 'nun' not in 'AxisConfig'"),
-        (["sweep.replicatez=3"], "Key 'replicatez' not in 'SweepConfig'"),
+        (["sweep.axes.tariff.nun=3"], "sweep.axes.tariff.nun: unknown key (did you mean 'num'?)"),
+        (["sweep.replicatez=3"], "sweep.replicatez: unknown key (did you mean 'replicates'?)"),
+        (["+sweep.replicatez=3"], "sweep.replicatez: unknown key (did you mean 'replicates'?)"),
+        (["+sweep.axes.tariff.nun=3"], "sweep.axes.tariff.nun: unknown key (did you mean 'num'?)"),
     ],
 )
 def test_schema_catches_typos_in_the_sweep_section(overrides, match):
+    """Typos fail: through the schema (key=value) or, for keys added with '+', in planning."""
     from sim.cli.errors import one_line_error
 
     with pytest.raises(Exception) as err:  # noqa: B017 - Hydra's composition error
-        compose_cfg([*SMOKE, *overrides])
-    assert match in one_line_error(err.value)
+        sweep_plan(compose_cfg([*SMOKE, *overrides]))
+    assert one_line_error(err.value) == match
 
 
 def test_axes_without_effect_and_sobol_sizes_fail_in_planning():
@@ -380,3 +382,64 @@ def test_single_runs_still_work_as_before(tmp_path):
     assert "us_escalation / article / seed 3" in proc.stdout
     (folder,) = tmp_path.iterdir()
     assert (folder / "outcome.json").exists()
+
+
+# --------------------------------------------------------------------------- paths and locks
+
+
+def test_quotes_in_paths_do_not_break_sweeps(tmp_path):
+    """An apostrophe or a double quote in the checkout's, the output's or a config folder's
+    path (they go into Hydra overrides) changes nothing."""
+    odd = tmp_path / 'it\'s a "quoted" place'
+    conf = odd / "conf's"
+    (conf / "scenario").mkdir(parents=True)
+    (conf / "scenario" / "mine.yaml").write_text(
+        "defaults:\n  - us_escalation\n  - _self_\nname: mine\n"
+    )
+    res = run_cli(
+        [*SMOKE, "sweep.progress=false", "sweep.output_dir=out", "scenario=mine", "rounds=4"],
+        odd,
+        {"BALANCING_SIM_CONFIG_PATH": str(conf)},
+    )
+    assert res.code == 0, res.err
+    (folder,) = [p.parent for p in (odd / "out").glob("smoke/*/manifest.json")]
+    assert next((folder / "launches").iterdir()).is_dir()
+    assert set(pd.read_parquet(folder / "runs.parquet")["scenario"]) == {"mine"}
+
+
+def test_sweep_size_bound_and_force(tmp_path, monkeypatch):
+    from sim.engine import cost
+
+    monkeypatch.setattr(cost, "MAX_BYTES", 1)  # every sweep is over this bound
+    with pytest.raises(
+        ConfigError,
+        match=r"^sweep: 15 points x 4 replicates = 60 runs of 20 rounds would need .* add force=true",
+    ):
+        sweep_plan(compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}"]))
+    plan = sweep_plan(compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}", "force=true"]))
+    assert plan.n_runs == 60 and not tmp_path.joinpath("smoke").exists()
+
+
+def test_a_chunk_locked_by_another_process_is_not_computed_twice(tmp_path):
+    """write_chunk waits for the holder of a chunk's lock, then finds the chunk there."""
+    import threading
+
+    from sim.sweep.execute import chunk_lock
+
+    plan = sweep_plan(compose_cfg([*SMOKE, f"sweep.output_dir={tmp_path}"]))
+    prepare_folder(plan)
+    holder = chunk_lock(plan.chunk_path(0))  # "another process": another open file
+    assert holder.acquire(blocking=False)
+    assert write_chunk(plan, 0, wait=False) is None  # busy: not computed here
+    result = {}
+    waiter = threading.Thread(target=lambda: result.setdefault("r", write_chunk(plan, 0)))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive()  # waiting for the lock
+    written = run_chunk(plan, 0)
+    from sim.sweep.storage import atomic_write_parquet
+
+    atomic_write_parquet(plan.chunk_path(0), written)  # the holder finishes the chunk
+    holder.release()
+    waiter.join(10)
+    assert result["r"] is False  # found it there: nothing computed twice

@@ -63,6 +63,7 @@ class RunInputs:
     rounds: int
     engine: str
     output_dir: Path
+    force: bool = False
 
 
 def output_root(value: Any) -> Path:
@@ -77,6 +78,9 @@ def build_inputs(cfg: DictConfig) -> RunInputs:
     """Validated run inputs from a composed config; a one-line ConfigError for bad input."""
     plain = resolve(cfg)
     check_keys("", plain, TOP_LEVEL_KEYS)
+    for key in ("calibration", "scenario", "seed", "rounds", "engine", "output_dir"):
+        if key not in plain:
+            raise ConfigError(key, "missing (a run needs it; do not remove it with ~)")
     return RunInputs(
         calibration=calibration_from_dict(plain["calibration"], where="calibration"),
         scenario=scenario_from_dict(plain["scenario"]),
@@ -84,6 +88,7 @@ def build_inputs(cfg: DictConfig) -> RunInputs:
         rounds=ROUNDS.check("rounds", plain["rounds"]),
         engine=ENGINE.check("engine", plain["engine"]),
         output_dir=output_root(plain["output_dir"]),
+        force=bool(plain.get("force", False)),
     )
 
 

@@ -18,10 +18,19 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.catalog import CONF_PACKAGE, search_path_override
+from sim.catalog import CONF_PACKAGE, hydra_quote, search_path_override
 from sim.cli.inputs import resolve
 from sim.core.errors import ConfigError
-from sim.sweep.execute import Progress, merge_chunks, prepare_folder, run_sweep, write_chunk
+from sim.sweep.execute import (
+    PARENT_ENV,
+    Progress,
+    exit_with_parent,
+    launcher_id,
+    merge_chunks,
+    prepare_folder,
+    run_sweep,
+    write_chunk,
+)
 from sim.sweep.plan import SweepPlan, plan_sweep
 from sim.sweep.storage import code_version
 
@@ -30,8 +39,11 @@ def sweep_plan(cfg: DictConfig) -> SweepPlan:
     """The validated plan of the experiment in ``cfg`` (its ``sweep`` section + model config)."""
     plain = resolve(cfg)
     plain.pop("hydra", None)
+    from sim.cli.inputs import TOP_LEVEL_KEYS, check_keys
+
+    check_keys("", plain, TOP_LEVEL_KEYS)
     base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine")}
-    return plan_sweep(plain["sweep"], base)
+    return plan_sweep(plain["sweep"], base, force=bool(plain.get("force", False)))
 
 
 def config_yaml(cfg: DictConfig) -> str:
@@ -60,16 +72,14 @@ def run_sweep_job(cfg: DictConfig) -> None:
     if cfg.sweep.chunk is None:
         t0 = time.perf_counter()
         missing = plan.missing_chunks()
-        run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))
-        print(summary_line(plan, missing, time.perf_counter() - t0))
+        computed = run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))[0]
+        # chunks another process computed meanwhile count as already there
+        done_here = [i for i in missing if plan.chunk_path(i).exists()][:computed]
+        print(summary_line(plan, done_here, time.perf_counter() - t0))
         return
+    exit_with_parent()  # a worker process (joblib, submitit) ends with its launcher
     prepare_folder(plan, config_yaml(cfg))
     write_chunk(plan, int(cfg.sweep.chunk))
-
-
-def hydra_quote(value: str) -> str:
-    """``value`` as a quoted Hydra override value (any path, apostrophes included)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 #: Command-line arguments that make this invocation an experiment (sweep).
@@ -124,6 +134,41 @@ def prepare_launch(args: list[str]) -> SweepLaunch | None:
     return SweepLaunch(plan, list(args), multirun and chunk is None, bool(cfg.sweep.progress))
 
 
+def check_multirun_jobs(args: list[str]) -> None:
+    """``python -m sim -m seed=1,2,3`` (Hydra's sweep of single runs): check every job's config,
+    folder and size before Hydra writes anything (its launch record), so a bad value in any
+    job fails in one line with nothing written."""
+    if not (any(a in _PASS_FLAGS for a in args) or "hydra.mode=MULTIRUN" in args):
+        return
+    if any(a.startswith("-") and a not in _PASS_FLAGS for a in args):
+        return  # --cfg, --help, ...: Hydra's business
+    overrides = [a for a in args if a not in _PASS_FLAGS]
+    if any(_SWEEP_ARG.match(a) for a in overrides):
+        return  # an experiment: prepare_launch checks it
+    from hydra import compose, initialize_config_module
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.cli.inputs import build_inputs
+    from sim.cli.runfolder import plain_config, preflight
+    from sim.engine import cost
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    for o in parsed:
+        if o.is_sweep_override() and not o.is_discrete_sweep():
+            raise ConfigError(
+                o.get_key_element(),
+                "sweeps of single runs take a list (a,b,c) or range(...), not an interval",
+            )
+    jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    with initialize_config_module(version_base="1.3", config_module=CONF_PACKAGE):
+        for job in jobs:
+            cfg = compose(config_name="config", overrides=job)
+            inputs = build_inputs(cfg)
+            cost.check(cost.single_run(inputs.engine, inputs.rounds), "rounds", inputs.force)
+            preflight(inputs, plain_config(cfg))
+
+
 def stale_note(plan: SweepPlan) -> str | None:
     """A note if a finished sweep was computed by another code version than the current one."""
     then = json.loads(plan.manifest_path.read_text()).get("code_version")
@@ -158,6 +203,7 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
     if missing:
         extra.append(f"sweep.chunk={','.join(str(i) for i in missing)}")
         sys.argv = [sys.argv[0], *launch.args, *extra]
+        os.environ[PARENT_ENV] = launcher_id()
         try:
             with Progress(plan, enabled=launch.progress, watch=True):
                 hydra_main()
@@ -169,5 +215,15 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
                 file=sys.stderr,
             )
             raise SystemExit(130) from None
+        finally:
+            os.environ.pop(PARENT_ENV, None)
+    still = plan.missing_chunks()
+    if still:
+        print(
+            f"error: {len(still)} of {len(plan.chunks)} chunks were not written (a job failed; "
+            f"its log is under {plan.folder / 'launches'}); rerun the same command to compute them",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
     merge_chunks(plan)
     print(summary_line(plan, missing, time.perf_counter() - t0))

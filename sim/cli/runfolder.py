@@ -2,12 +2,16 @@
 
 ``<output_dir>/<scenario>-<calibration>-seed<s>-r<rounds>-<confighash>/`` holds the resolved
 ``config.yaml``, the per-round ``rounds.parquet`` (units in its metadata), the per-agent
-``agents.parquet`` (Mesa engine) and ``outcome.json``, written last: its presence marks the
-folder complete.
+``agents.parquet`` (Mesa engine) and ``outcome.json``. The files are written into a hidden
+temporary folder (``.<name>.tmp-<random>``) that is renamed to the run folder in one step, so
+a run folder is complete or absent; temporary folders of killed runs are removed by the next
+run in the same ``output_dir``. :func:`preflight` checks, before anything is computed, that the
+folder can be written and stays inside ``output_dir``.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +21,23 @@ from sim.cli.inputs import RunInputs, resolve
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.engine.runner import RunResult
 from sim.sweep.storage import (
+    TempFolder,
     atomic_write_json,
     atomic_write_parquet,
     atomic_write_text,
+    check_writable_folder,
     code_version,
     config_hash,
+    fault_point,
+    inside,
+    remove_stale_folders,
 )
+
+#: Temporary run folders: ``.<run folder name>.tmp-<random>`` in ``output_dir``.
+TMP_INFIX = ".tmp-"
+#: Disk space a run folder needs (bytes, generous): fixed part and per round.
+RUN_FOLDER_BYTES = 1024**2
+ROUND_BYTES = 4 * 1024
 
 
 def run_folder(inputs: RunInputs, plain: dict[str, Any]) -> Path:
@@ -31,20 +46,38 @@ def run_folder(inputs: RunInputs, plain: dict[str, Any]) -> Path:
     return inputs.output_dir / f"{name}-{config_hash(plain)}"
 
 
-def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
-    """Write config, per-round parquet and outcome into the run folder; never overwrite."""
+def plain_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config a run folder records (Hydra's own node removed)."""
     plain = resolve(cfg)
     plain.pop("hydra", None)
-    folder = run_folder(inputs, plain)
-    if (folder / "outcome.json").exists():
+    return plain
+
+
+def preflight(inputs: RunInputs, plain: dict[str, Any]) -> Path:
+    """The run folder, checked before the run is computed: it stays inside ``output_dir``
+    and ``output_dir`` can be written (one-line :class:`ConfigError` otherwise)."""
+    needed = RUN_FOLDER_BYTES + ROUND_BYTES * inputs.rounds
+    check_writable_folder(inputs.output_dir, "output_dir", needed)
+    return inside(inputs.output_dir, run_folder(inputs, plain))
+
+
+def is_complete(folder: Path) -> bool:
+    """True if ``folder`` is a finished run folder."""
+    return (folder / "outcome.json").is_file()
+
+
+def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
+    """Write config, per-round parquet and outcome into the run folder; never overwrite."""
+    plain = plain_config(cfg)
+    folder = preflight(inputs, plain)
+    if is_complete(folder):
         print(f"run folder already complete (same config), left as it was: {folder}")
         return folder
+    remove_stale_folders(inputs.output_dir, f".*{TMP_INFIX}*")
+    if folder.is_dir() and not folder.is_symlink() and not is_complete(folder):
+        shutil.rmtree(folder)  # an incomplete folder left by an older version of this code
     units = {f"unit:{k}": v for k, v in ROUND_COLUMNS.items()}
     units.update({f"unit:<firm>_{k}": v for k, v in FIRM_COLUMNS.items()})
-    atomic_write_text(folder / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain)))
-    atomic_write_parquet(folder / "rounds.parquet", result.rounds, units)
-    if result.agents is not None:
-        atomic_write_parquet(folder / "agents.parquet", result.agents)
     outcome = result.outcome.iloc[0].to_dict()
     outcome = {k: (v.item() if hasattr(v, "item") else v) for k, v in outcome.items()}
     record = {
@@ -57,14 +90,23 @@ def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
         "code_version": code_version(),
         "config_hash": folder.name.rsplit("-", 1)[-1],
     }
-    atomic_write_json(folder / "outcome.json", record)  # written last: marks the folder complete
+    with TempFolder(inputs.output_dir, f".{folder.name}{TMP_INFIX}") as tmp:
+        atomic_write_text(tmp.path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain)))
+        atomic_write_parquet(tmp.path / "rounds.parquet", result.rounds, units)
+        fault_point("run:after-rounds")
+        if result.agents is not None:
+            atomic_write_parquet(tmp.path / "agents.parquet", result.agents)
+        atomic_write_json(tmp.path / "outcome.json", record)
+        if not tmp.publish(folder):
+            print(f"run folder already complete (same config), left as it was: {folder}")
+            return folder
     print(f"wrote {folder}")
     return folder
 
 
-def summary(inputs: RunInputs, result: RunResult) -> str:
-    """The one line a finished run prints."""
-    o = result.outcome.iloc[0]
+def summary(inputs: RunInputs, outcome: Any) -> str:
+    """The one line a finished run prints (``outcome``: the outcome row, or its mapping)."""
+    o = outcome
     where = f" in round {int(o['breakdown_round'])}" if o["breakdown_round"] >= 0 else ""
     return (
         f"{inputs.scenario.name} / {inputs.calibration.name} / seed {inputs.seed}: "

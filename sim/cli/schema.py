@@ -58,11 +58,11 @@ class SweepConfig:
     #: sobol: also compute second-order indices (N * (2D + 2) points instead of N * (D + 2)).
     second_order: bool = False
     #: Seed of the LHS/Sobol sampler (not of the simulations).
-    design_seed: int = 0
+    design_seed: Any = 0
     #: Replicate runs per design point, seeded base_seed, base_seed + 1, ...
     #: (common random numbers: every point gets the same seeds).
     replicates: int = 20
-    base_seed: int = 0
+    base_seed: Any = 0
     #: Hydra jobs the design is cut into (contiguous chunks of runs, each run on the batch engine).
     chunks: int = 8
     #: Set by ``python -m sim`` for each job; None = every chunk in this process.
@@ -78,10 +78,13 @@ class SweepConfig:
 class RunConfig:
     """``python -m sim``: one scenario, one seed (or, with a ``sweep`` section, an experiment)."""
 
-    seed: int = 0
+    # Checked by sim.core.constraints.check_seed (the same range and message everywhere).
+    seed: Any = 0
     rounds: int = 40
     engine: str = "mesa"
     output_dir: str = "results/runs"
+    #: Run even if the estimated time or memory exceeds the bounds of sim.engine.cost.
+    force: bool = False
     calibration: dict[str, Any] = field(default_factory=dict)
     # Validated by sim.core.scenario.scenario_from_dict, as every scenario file is (one message).
     scenario: dict[str, Any] = field(default_factory=dict)

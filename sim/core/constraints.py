@@ -204,3 +204,21 @@ SEED = Integer(0, SEED_MAX, range_text=">= 0 and < 2**63")
 def check_seed(key: str, value: Any) -> int:
     """A seed: a whole number in 0..2**63-1 (the one range every engine and the app accept)."""
     return SEED.check(key, value)
+
+
+def parse_seed(key: str, text: Any) -> int:
+    """A seed typed as text (a form field, a command-line value) or given as a number.
+
+    The same rule as :func:`check_seed`; a digit string too long for Python to convert (over
+    4,300 digits) is reported as out of range, not as "not a whole number".
+    """
+    if isinstance(text, str):
+        raw = text.strip()
+        if re.fullmatch(r"[+-]?[0-9]+", raw):
+            digits = len(raw.lstrip("+-"))
+            if digits > 20:
+                raise ConfigError(
+                    key, f"must be {SEED._requirement()}, got a number of {digits} digits"
+                )
+            return check_seed(key, int(raw))
+    return check_seed(key, text)

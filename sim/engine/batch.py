@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.core.constraints import SEED_MAX, check_seed
 from sim.core.draws import unique_seed_draws
 from sim.core.outcomes import OutcomeAccumulator
 from sim.core.params import Params
@@ -65,6 +66,20 @@ def _run_block(
     return acc.table(), stacked
 
 
+def seed_array(seeds: object, key: str = "seed") -> np.ndarray:
+    """Seeds as int64, each checked by :func:`check_seed` (0..2**63-1, the range every engine
+    and the app accept); a one-line ConfigError names the first bad one."""
+    raw = np.asarray(seeds)
+    if raw.dtype.kind in "iu":
+        bad: np.ndarray = np.flatnonzero((raw < 0) | (raw > SEED_MAX))
+        if bad.size:
+            check_seed(key, int(raw.flat[bad[0]]))
+        return raw.astype(np.int64)
+    return np.asarray([check_seed(key, s) for s in raw.ravel().tolist()], dtype=np.int64).reshape(
+        raw.shape
+    )
+
+
 def run_batch(
     p: Params,
     seeds: np.ndarray,
@@ -73,7 +88,7 @@ def run_batch(
     threads: int = 1,
 ) -> BatchResult:
     """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``."""
-    seeds = np.asarray(seeds, dtype=np.int64)
+    seeds = seed_array(seeds)
     if seeds.shape != (p.n_worlds,):
         raise ValueError(f"seeds: expected {p.n_worlds} seeds, got shape {seeds.shape}")
     if block_size < 1:

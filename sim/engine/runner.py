@@ -18,6 +18,7 @@ from sim.core.constraints import Options
 from sim.core.params import build_params
 from sim.core.scenario import Scenario
 from sim.engine.batch import run_batch
+from sim.engine.batch import seed_array as seeds_checked
 from sim.engine.model import BalancingModel
 
 #: The engines a run or a sweep may use (the same numbers from each).
@@ -52,7 +53,7 @@ def run_single(
         model.run_for(rounds)
         return RunResult(model.rounds_table(), model.outcome_table(), model.agents_table())
     p = build_params(calibration, scenario, rounds, 1)
-    res = run_batch(p, np.array([seed]), record_rounds=True)
+    res = run_batch(p, seeds_checked([seed]), record_rounds=True)
     return RunResult(res.rounds_table(0), res.outcomes)
 
 
@@ -66,7 +67,7 @@ def run_seeds(
 ) -> pd.DataFrame:
     """Outcome rows for many seeds of one scenario (column ``seed`` first)."""
     _check_engine(engine)
-    seed_array = np.asarray(list(seeds), dtype=np.int64)
+    seed_array = seeds_checked(list(seeds))
     if engine == "batch":
         p = build_params(calibration, scenario, rounds, len(seed_array), overrides)
         out = run_batch(p, seed_array).outcomes

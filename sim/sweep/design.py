@@ -121,6 +121,21 @@ _COUNT = Integer(1, None)
 _SAMPLES = Integer(2, 2**24, what="a whole number of samples")
 
 
+class DesignTooLarge(ConfigError):
+    """A design with more points than allowed (found before the points are built)."""
+
+    def __init__(self, key: str, points: int, at_least: bool = False) -> None:
+        self.points = points
+        self.at_least = at_least
+        more = "at least " if at_least else ""
+        super().__init__(key, f"{more}{points:,} design points, too many")
+
+
+def _check_size(key: str, points: int, max_points: int | None, at_least: bool = False) -> None:
+    if max_points is not None and points > max_points:
+        raise DesignTooLarge(key, points, at_least)
+
+
 def _number(key: str, v: Any) -> float:
     return _NUMBER.check(key, v)
 
@@ -133,11 +148,36 @@ def is_integer_param(param: str) -> bool:
     return kind is not None and isinstance(kind.constraint, Integer)
 
 
-def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration) -> Axis:
-    """Parse one ``sweep.axes.<label>`` mapping (values, or start/stop with num or step)."""
+#: Keys of one axis and of one sampled parameter (as in sim.cli.schema's AxisConfig and
+#: ParamRangeConfig; a test keeps them in step).
+AXIS_KEYS = ("param", "values", "start", "stop", "num", "step")
+PARAM_KEYS = ("param", "low", "high")
+
+
+def check_keys(key: str, spec: Mapping[str, Any], known: Sequence[str]) -> None:
+    """One line naming the first key of ``spec`` not in ``known`` (with a hint)."""
+    for k in spec:
+        if k not in known:
+            close = difflib.get_close_matches(str(k), list(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{key}.{k}", f"unknown key{hint}")
+
+
+def axis_from_spec(
+    label: str,
+    spec: Mapping[str, Any],
+    calibration: Calibration,
+    max_points: int | None = None,
+) -> Axis:
+    """Parse one ``sweep.axes.<label>`` mapping (values, or start/stop with num or step).
+
+    An axis longer than ``max_points`` raises :class:`DesignTooLarge` before its values are
+    built (a step of 1e-12 would otherwise take all the memory there is).
+    """
     key = f"sweep.axes.{label}"
     if not isinstance(spec, Mapping):
         raise ConfigError(key, "expected a mapping with values, or start/stop/num")
+    check_keys(key, spec, AXIS_KEYS)
     param = check_param(f"{key}.param", spec.get("param") or label, calibration)
     values = spec.get("values")
     ranged = {k: spec.get(k) for k in ("start", "stop", "num", "step") if spec.get(k) is not None}
@@ -172,12 +212,15 @@ def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration
             num = _COUNT.check(f"{key}.num", ranged["num"])
             if num == 1 and stop != start:
                 raise ConfigError(f"{key}.num", "num 1 needs start == stop (use values: [x])")
+            _check_size(f"{key}.num", num, max_points, at_least=True)
             grid: np.ndarray = np.linspace(start, stop, num)
         else:
             step = _number(f"{key}.step", ranged["step"])
             if step <= 0:
                 raise ConfigError(f"{key}.step", f"empty range: step must be > 0, got {step:g}")
-            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            span = (stop - start) / step + 1e-9
+            n = int(math.floor(span)) + 1 if math.isfinite(span) else 2**63
+            _check_size(f"{key}.step", n, max_points, at_least=True)
             grid = start + step * np.arange(n)
         vals = tuple(float(v) for v in np.round(grid, _DIGITS))
     if len(set(vals)) != len(vals):
@@ -185,7 +228,7 @@ def axis_from_spec(label: str, spec: Mapping[str, Any], calibration: Calibration
     return Axis(label=str(label), param=param, values=vals)
 
 
-def grid_design(axes: Sequence[Axis]) -> Design:
+def grid_design(axes: Sequence[Axis], max_points: int | None = None) -> Design:
     """Full factorial over ``axes`` (the first axis varies slowest)."""
     if not axes:
         raise ConfigError("sweep.axes", "a grid design needs at least one axis")
@@ -193,6 +236,7 @@ def grid_design(axes: Sequence[Axis]) -> Design:
     dup = {p for p in params if params.count(p) > 1}
     if dup:
         raise ConfigError("sweep.axes", f"parameter {sorted(dup)[0]!r} is on two axes")
+    _check_size("sweep.axes", math.prod(len(a.values) for a in axes), max_points)
     rows = list(itertools.product(*(a.values for a in axes)))
     points = pd.DataFrame(rows, columns=params)
     for a in axes:
@@ -255,6 +299,7 @@ def param_ranges(
             listed = {s.get("param") for _, s in items}
             items += [(f"{key} ({n})", {"param": n}) for n in names(calibration) if n not in listed]
     for key, spec in items:
+        check_keys(key, spec, PARAM_KEYS)
         param = check_param(f"{key}.param", spec.get("param"), calibration)
         if param in CATEGORICAL_AXES:
             raise ConfigError(f"{key}.param", f"{param} cannot be sampled (use a grid axis)")
@@ -301,11 +346,15 @@ def _sampled_points(sample: np.ndarray, ranges: Sequence[ParamRange]) -> pd.Data
     return pd.DataFrame(cols)
 
 
-def lhs_design(ranges: Sequence[ParamRange], samples: int, seed: int = 0) -> Design:
+def lhs_design(
+    ranges: Sequence[ParamRange], samples: int, seed: int = 0, max_points: int | None = None
+) -> Design:
     """Latin-hypercube sample of ``samples`` points (``SALib.sample.latin``)."""
     from SALib.sample import latin
 
     samples = _SAMPLES.check("sweep.samples", samples)
+    seed = check_seed("sweep.design_seed", seed)
+    _check_size("sweep.samples", samples, max_points)
     problem = salib_problem(ranges)
     sample = latin.sample(problem, samples, seed=seed)
     return Design(
@@ -319,16 +368,23 @@ def lhs_design(ranges: Sequence[ParamRange], samples: int, seed: int = 0) -> Des
 
 
 def sobol_design(
-    ranges: Sequence[ParamRange], samples: int, seed: int = 0, second_order: bool = False
+    ranges: Sequence[ParamRange],
+    samples: int,
+    seed: int = 0,
+    second_order: bool = False,
+    max_points: int | None = None,
 ) -> Design:
     """Saltelli/Sobol sample with base size ``samples`` (a power of 2; ``SALib.sample.sobol``)."""
     from SALib.sample import sobol
 
     samples = _SAMPLES.check("sweep.samples", samples)
+    seed = check_seed("sweep.design_seed", seed)
     if samples & (samples - 1):
         raise ConfigError(
             "sweep.samples", f"a sobol design needs a power of 2 >= 2, got {samples!r}"
         )
+    d = len(ranges)
+    _check_size("sweep.samples", samples * (2 * d + 2 if second_order else d + 2), max_points)
     problem = salib_problem(ranges)
     sample = sobol.sample(
         problem, samples, calc_second_order=second_order, scramble=True, seed=seed
@@ -344,8 +400,14 @@ def sobol_design(
     )
 
 
-def design_from_spec(spec: Mapping[str, Any], calibration: Calibration) -> Design:
-    """Build the design a ``sweep`` section describes (names checked against ``calibration``)."""
+def design_from_spec(
+    spec: Mapping[str, Any], calibration: Calibration, max_points: int | None = None
+) -> Design:
+    """Build the design a ``sweep`` section describes (names checked against ``calibration``).
+
+    A design of more than ``max_points`` points raises :class:`DesignTooLarge` before its
+    points are built.
+    """
     kind = spec.get("design", "grid")
     if kind not in DESIGN_KINDS:
         raise ConfigError(
@@ -355,20 +417,27 @@ def design_from_spec(spec: Mapping[str, Any], calibration: Calibration) -> Desig
         if spec.get("parameters") or spec.get("assumptions") or spec.get("uncertain"):
             raise ConfigError("sweep.parameters", "a grid design takes axes, not parameters")
         axes = spec.get("axes") or {}
-        return grid_design([axis_from_spec(k, v, calibration) for k, v in axes.items()])
+        if not isinstance(axes, Mapping):
+            raise ConfigError("sweep.axes", f"expected a mapping of axes, got {axes!r}")
+        built = [axis_from_spec(k, v, calibration, max_points) for k, v in axes.items()]
+        return grid_design(built, max_points)
     if spec.get("axes"):
         raise ConfigError("sweep.axes", f"an {kind} design takes parameters, not axes")
+    params = spec.get("parameters") or []
+    if isinstance(params, str | bytes | Mapping) or not isinstance(params, Sequence):
+        raise ConfigError("sweep.parameters", f"expected a list of parameters, got {params!r}")
+    for i, p in enumerate(params):
+        if not isinstance(p, Mapping):
+            raise ConfigError(f"sweep.parameters[{i}]", f"expected a mapping, got {p!r}")
     ranges = param_ranges(
-        spec.get("parameters") or [],
-        calibration,
-        bool(spec.get("assumptions")),
-        bool(spec.get("uncertain")),
+        params, calibration, bool(spec.get("assumptions")), bool(spec.get("uncertain"))
     )
     samples = spec.get("samples", 64)
     seed = spec.get("design_seed", 0)
     if kind == "lhs":
-        return lhs_design(ranges, samples, seed)
-    return sobol_design(ranges, samples, seed, bool(spec.get("second_order", False)))
+        return lhs_design(ranges, samples, seed, max_points)
+    second = bool(spec.get("second_order", False))
+    return sobol_design(ranges, samples, seed, second, max_points)
 
 
 def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFrame:

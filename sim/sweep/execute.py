@@ -4,13 +4,22 @@
 :func:`write_chunk` computes one chunk on the batch engine and writes it atomically, or does
 nothing if it is there; :func:`merge_chunks` joins the chunks into ``runs.parquet`` and
 writes the manifest last. See :mod:`sim.sweep.plan` for the folder layout.
+
+Several processes may work on one sweep folder at once (two identical commands, a rerun while
+the first still runs, cluster tasks): each chunk is computed under its own lock
+(``chunks/.runs-<first>-<stop>.lock``) and the folder's files under the folder's lock
+(``.lock``), so no chunk is computed twice and no file is written twice. Locks are ``flock``
+locks, released by the kernel when their holder dies. Temporary files a killed process left
+are removed under the same locks by the next process that writes there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
+import socket
 import threading
 from functools import cache
 from pathlib import Path
@@ -26,12 +35,22 @@ from sim.core.registry import SCENARIO_PARAMETERS
 from sim.engine.batch import run_batch
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
+    FileLock,
     atomic_write_json,
     atomic_write_parquet,
     atomic_write_text,
+    check_writable_folder,
     code_version,
+    fault_point,
     file_sha256,
+    remove_stale_tmp,
+    tmp_target,
 )
+
+#: Files of the sweep folder written under the folder lock.
+FOLDER_FILES = ["sweep.json", "config.yaml", "design.parquet", "runs.parquet", "manifest.json"]
+#: ``<host>:<pid>`` of the command that launched the chunk jobs (set for its workers).
+PARENT_ENV = "BALANCING_SIM_PARENT"
 
 
 def _display(path: Path) -> str:
@@ -41,26 +60,70 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def prepare_folder(plan: SweepPlan, config_yaml: str | None = None) -> None:
-    """Create the sweep folder, or check that it holds this very sweep (else a one-line error)."""
+#: Disk space per run (bytes, generous: its row in a chunk file and in runs.parquet).
+RUN_BYTES = 2048
+
+
+def _needed_bytes(plan: SweepPlan) -> float:
+    """Disk space the sweep's missing files need (nothing if the table is there)."""
+    if plan.table_path.exists():
+        return 0.0
+    return float(1024**2 + RUN_BYTES * plan.n_runs)
+
+
+def folder_lock(plan: SweepPlan) -> FileLock:
+    """The lock under which the folder's own files are written (``<folder>/.lock``)."""
+    return FileLock(plan.folder / ".lock")
+
+
+def chunk_lock(path: Path) -> FileLock:
+    """The lock under which the chunk file ``path`` is computed and written."""
+    return FileLock(path.with_name(f".{path.stem}.lock"))
+
+
+def _check_identity(plan: SweepPlan) -> bool:
+    """True if the folder already holds this sweep; a one-line error if it holds another."""
     ident = plan.folder / "sweep.json"
     if ident.exists():
-        stored = json.loads(ident.read_text()).get("config_hash")
+        try:
+            stored = json.loads(ident.read_text()).get("config_hash")
+        except (ValueError, AttributeError):
+            stored = "unreadable"
         if stored != plan.config_hash:
             raise ConfigError(
                 "sweep.id",
                 f"{_display(plan.folder)} holds a different sweep (config hash {stored}, this one "
                 f"{plan.config_hash}); choose another sweep.id or remove that folder",
             )
-        return
-    if plan.folder.exists():
+        return True
+    if plan.folder.is_dir():
         stray = [p.name for p in plan.folder.iterdir() if not p.name.startswith(".")]
         stray = [n for n in stray if n not in KNOWN_FILES]
         if stray:
             raise ConfigError(
                 "sweep.id", f"{_display(plan.folder)} exists and is not a sweep folder ({stray[0]})"
             )
-    atomic_write_json(ident, {"config_hash": plan.config_hash, "identity": plan.identity})
+    return False
+
+
+def prepare_folder(plan: SweepPlan, config_yaml: str | None = None) -> None:
+    """Create the sweep folder, or check that it holds this very sweep (else a one-line error).
+
+    Nothing is written when the check fails: the folder must be writable (a file in the way,
+    a read-only or missing file system are reported in one line) and hold no other sweep.
+    """
+    check_writable_folder(plan.folder, "sweep.output_dir", _needed_bytes(plan))
+    if _check_identity(plan):
+        return
+    with folder_lock(plan):
+        if _check_identity(plan):  # another process prepared it while we waited
+            return
+        remove_stale_tmp(plan.folder, FOLDER_FILES)
+        _write_identity(plan, config_yaml)
+
+
+def _write_identity(plan: SweepPlan, config_yaml: str | None) -> None:
+    """config.yaml and design.parquet, then sweep.json: its presence marks the folder prepared."""
     if config_yaml is not None:
         atomic_write_text(plan.folder / "config.yaml", config_yaml)
     points = plan.design.points.copy()
@@ -68,6 +131,8 @@ def prepare_folder(plan: SweepPlan, config_yaml: str | None = None) -> None:
     atomic_write_parquet(
         plan.folder / "design.parquet", points, {"design": json.dumps(plan.design.describe())}
     )
+    ident = plan.folder / "sweep.json"
+    atomic_write_json(ident, {"config_hash": plan.config_hash, "identity": plan.identity})
 
 
 def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
@@ -124,15 +189,45 @@ def units(plan: SweepPlan) -> dict[str, str]:
     return {f"unit:{k}": v for k, v in out.items()}
 
 
-def write_chunk(plan: SweepPlan, i: int) -> bool:
-    """Compute and atomically write chunk ``i``; False (nothing done) if it is already there."""
+def write_chunk(plan: SweepPlan, i: int, wait: bool = True) -> bool | None:
+    """Compute and atomically write chunk ``i``; False (nothing done) if it is already there.
+
+    The chunk is computed under its lock: if another process is computing it, this waits
+    for it and returns False once its file is there (or computes it if that process died
+    without writing it). ``wait=False`` returns None at once instead of waiting.
+    """
     path = plan.chunk_path(i)
     if path.exists():
         return False
-    table = run_chunk(plan, i)
-    meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
-    atomic_write_parquet(path, table, meta)
+    lock = chunk_lock(path)
+    if not lock.acquire(blocking=wait):
+        return None
+    try:
+        if path.exists():
+            return False
+        remove_stale_tmp(path.parent, [path.name])
+        table = run_chunk(plan, i)
+        meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
+        atomic_write_parquet(path, table, meta)
+        fault_point("after-chunk")
+    finally:
+        lock.release()
     return True
+
+
+def _remove_free_chunk_files(plan: SweepPlan) -> None:
+    """After the merge: temporary chunk files and chunk locks no live process holds."""
+    chunks = plan.folder / "chunks"
+    for tmp in sorted(chunks.glob(".*.tmp")):
+        lock = chunk_lock(chunks / tmp_target(tmp))
+        if lock.acquire(blocking=False):
+            tmp.unlink(missing_ok=True)
+            lock.release()
+    for path in sorted(chunks.glob(".*.lock")):
+        lock = FileLock(path)
+        if lock.acquire(blocking=False):
+            path.unlink(missing_ok=True)  # a process that opens it later finds its chunk there
+            lock.release()
 
 
 def _chunk_meta(path: Path, key: str) -> str:
@@ -141,10 +236,23 @@ def _chunk_meta(path: Path, key: str) -> str:
 
 
 def merge_chunks(plan: SweepPlan) -> Path:
-    """Join every chunk into ``runs.parquet`` (checked: each run once, in order); manifest last."""
+    """Join every chunk into ``runs.parquet`` (checked: each run once, in order); manifest last.
+
+    Under the folder lock; if another process merged meanwhile, nothing is written again.
+    """
     missing = plan.missing_chunks()
     if missing:
         raise RuntimeError(f"cannot merge: {len(missing)} chunk(s) missing, first {missing[0]}")
+    with folder_lock(plan):
+        if plan.is_complete():
+            return plan.table_path
+        remove_stale_tmp(plan.folder, FOLDER_FILES)
+        _merge(plan)
+    _remove_free_chunk_files(plan)
+    return plan.table_path
+
+
+def _merge(plan: SweepPlan) -> None:
     paths = [plan.chunk_path(i) for i in range(len(plan.chunks))]
     table = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
     if not np.array_equal(table["run_id"].to_numpy(), np.arange(plan.n_runs)):
@@ -191,7 +299,6 @@ def merge_chunks(plan: SweepPlan) -> Path:
     if len(versions) > 1:
         print(f"warning: chunks were computed by different code versions: {', '.join(versions)}")
     atomic_write_json(plan.manifest_path, kinds)
-    return plan.table_path
 
 
 class Progress:
@@ -259,12 +366,65 @@ def run_sweep(
     prepare_folder(plan, config_yaml)
     computed = 0
     with Progress(plan, enabled=progress) as bar:
-        for i in plan.missing_chunks():
-            computed += write_chunk(plan, i)
+        busy = []
+        for i in plan.missing_chunks():  # first the chunks no other process is computing
+            done = write_chunk(plan, i, wait=False)
+            if done is None:
+                busy.append(i)
+            computed += bool(done)
             bar.poll()
-    if computed or not plan.is_complete():
+        for i in busy:  # then wait for the others (or compute them if their process died)
+            computed += bool(write_chunk(plan, i))
+            bar.poll()
+    if not plan.is_complete():
         merge_chunks(plan)
     return computed, plan.table_path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+_WATCHING = threading.Event()
+
+
+def launcher_id() -> str:
+    """``<host>:<pid>`` of this process, handed to chunk workers in :data:`PARENT_ENV`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def exit_with_parent(interval: float = 0.5) -> None:
+    """In a chunk worker on the launcher's machine: exit as soon as the launcher is gone.
+
+    Worker processes (joblib's loky, submitit) outlive a killed launcher otherwise. The chunk
+    being computed is lost (its temporary file is removed by the next run); the rerun
+    computes it again. No effect in the launcher itself, or on another machine (a cluster).
+    """
+    parent = os.environ.get(PARENT_ENV, "")
+    host, _, pid_text = parent.rpartition(":")
+    if not pid_text.isdigit() or host != socket.gethostname() or int(pid_text) == os.getpid():
+        return
+    if _WATCHING.is_set():
+        return
+    _WATCHING.set()
+    pid = int(pid_text)
+
+    def watch() -> None:
+        while _alive(pid):
+            threading.Event().wait(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def load_runs(folder: str | Path) -> pd.DataFrame:

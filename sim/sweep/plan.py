@@ -11,9 +11,11 @@ so a different sweep never lands in (or overwrites) an earlier sweep's folder.
 
 Folder layout (``<output_dir>/<experiment>/<id>/``)::
 
-    sweep.json          identity: the config hash and the hashed content (written first)
     config.yaml         the resolved config of the first launch
     design.parquet      the design points (one row per point)
+    sweep.json          identity: the config hash and the hashed content (marks the folder
+                        as this sweep's; written after the two files above)
+    .lock               the folder's lock (chunks/.runs-*.lock: each chunk's, while it runs)
     chunks/runs-<start>-<stop>.parquet   one per chunk, atomic; skipped if present
     runs.parquet        the tidy table, one row per run (written when every chunk is in)
     manifest.json       written last: counts, checksums, code version(s)
@@ -34,22 +36,57 @@ import pandas as pd
 
 from sim.catalog import load_calibration, load_scenario
 from sim.core.calibration import Calibration, calibration_from_dict
-from sim.core.constraints import Integer, Name
+from sim.core.constraints import Integer, Name, check_seed
 from sim.core.errors import ConfigError
-from sim.core.params import build_params
+from sim.core.params import ROUNDS, build_params
 from sim.core.scenario import Scenario, scenario_from_dict
+from sim.engine import cost
 from sim.engine.runner import ENGINE
-from sim.sweep.design import Design, chunk_bounds, design_from_spec, run_table
-from sim.sweep.storage import (
-    config_hash,
+from sim.sweep.design import (
+    Design,
+    DesignTooLarge,
+    check_keys,
+    chunk_bounds,
+    design_from_spec,
+    run_table,
 )
+from sim.sweep.storage import config_hash, inside
 
+CATEGORICAL_KEYS = ("scenario", "calibration")
 #: Bump when the folder layout or the table's columns change meaning.
 FOLDER_FORMAT = 1
 #: Keys of the sweep section that say how to run, not what: excluded from the identity hash.
 LAYOUT_KEYS = frozenset({"chunk", "chunks", "id", "output_dir", "progress"})
 _SAFE = Name("folder name")
-KNOWN_FILES = {"sweep.json", "config.yaml", "design.parquet", "chunks", "launches", "runs.parquet"}
+KNOWN_FILES = {
+    "sweep.json",
+    "config.yaml",
+    "design.parquet",
+    "chunks",
+    "launches",
+    "runs.parquet",
+    "manifest.json",
+    "analysis",
+}
+#: Keys of the sweep section (sim.cli.schema.SweepConfig's fields; a test keeps them in step).
+SWEEP_KEYS = (
+    "name",
+    "design",
+    "axes",
+    "parameters",
+    "assumptions",
+    "uncertain",
+    "samples",
+    "second_order",
+    "design_seed",
+    "replicates",
+    "base_seed",
+    "chunks",
+    "chunk",
+    "id",
+    "output_dir",
+    "progress",
+)
 
 #: Units of the run-plan columns and of the parameters that are not calibration entries.
 RUN_UNITS = {
@@ -111,8 +148,11 @@ class SweepPlan:
         """True if the table and the manifest of this sweep are both written."""
         if not (self.table_path.exists() and self.manifest_path.exists()):
             return False
-        manifest = json.loads(self.manifest_path.read_text())
-        return manifest.get("config_hash") == self.config_hash
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+            return manifest.get("config_hash") == self.config_hash
+        except (ValueError, AttributeError):  # a damaged manifest: merge again
+            return False
 
 
 def _int(key: str, v: Any, lo: int) -> int:
@@ -124,8 +164,10 @@ def _named(axis_key: str, names: tuple[str, ...], loader: Callable[[str], Any]) 
     for name in names:
         try:
             out[name] = loader(name)
-        except ConfigError as exc:
-            raise ConfigError(f"{axis_key}.values", exc.problem) from None
+        except ConfigError as exc:  # keep the file or key it names, unless it is the group
+            group = axis_key.rsplit(".", 1)[-1]
+            problem = exc.problem if exc.key in CATEGORICAL_KEYS + (group,) else str(exc)
+            raise ConfigError(f"{axis_key}.values", problem) from None
     return out
 
 
@@ -187,26 +229,72 @@ def _check_points(
             raise ConfigError(where, str(exc)) from None
 
 
-def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
+def sweep_root(value: Any) -> Path:
+    """``sweep.output_dir`` as an absolute folder (relative to the current directory)."""
+    if value is None:
+        value = "results/sweeps"
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("sweep.output_dir", f"must be a folder path, got {value!r}")
+    root = Path(value).expanduser()
+    return root if root.is_absolute() else Path.cwd() / root
+
+
+def _design(
+    sweep: Mapping[str, Any],
+    cal0: Calibration,
+    runs_per_point: tuple[int, int, str, int],
+    force: bool,
+) -> Design:
+    """The design, refused before its points are built if the sweep would be too large."""
+    replicates, rounds, engine, chunks = runs_per_point
+    max_points = None if force else cost.max_sweep_runs(engine, rounds) // replicates
+    try:
+        return design_from_spec(sweep, cal0, max_points)
+    except DesignTooLarge as exc:
+        est = cost.sweep(engine, exc.points * replicates, rounds, chunks, replicates, 0)
+        more = "at least " if exc.at_least else ""
+        over = est.over() or ["more than the bounds allow"]
+        raise ConfigError(
+            "sweep",
+            f"{more}{exc.points:,} points x {replicates:,} replicates = {more}"
+            f"{exc.points * replicates:,} runs of {rounds:,} rounds would need "
+            f"{' and '.join(over)} (from {exc.key}); make it smaller, or add force=true to "
+            "run it anyway",
+        ) from None
+
+
+def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = False) -> SweepPlan:
     """Validate a sweep and lay out its runs (nothing runs, nothing is written).
 
     ``sweep`` is the ``sweep`` section (:class:`sim.cli.schema.SweepConfig` as a mapping);
     ``base`` holds ``calibration`` (a mapping), ``scenario`` (a mapping or Scenario),
     ``rounds`` and ``engine``. Bad input raises a one-line
-    :class:`ConfigError` naming the key.
+    :class:`ConfigError` naming the key. A sweep whose estimated time or memory exceeds the
+    bounds of :mod:`sim.engine.cost` is refused unless ``force``.
     """
+    if not isinstance(sweep, Mapping):
+        raise ConfigError("sweep", f"expected a mapping, got {sweep!r}")
+    check_keys("sweep", sweep, SWEEP_KEYS)
     name = str(sweep.get("name") or "")
     _SAFE.check("sweep.name", name)
-    rounds = _int("rounds", base.get("rounds"), 1)
+    rounds = ROUNDS.check("rounds", base.get("rounds"))
     engine = base.get("engine", "batch")
     ENGINE.check("engine", engine)
+    root = sweep_root(sweep.get("output_dir"))
+    if sweep.get("id") is not None:
+        _SAFE.check("sweep.id", sweep.get("id"))
+    replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
+    base_seed = check_seed("sweep.base_seed", sweep.get("base_seed", 0))
+    check_seed("sweep.design_seed", sweep.get("design_seed", 0))
+    n_chunks = _int("sweep.chunks", sweep.get("chunks", 8), 1)
     cal0 = calibration_from_dict(base["calibration"], where="calibration")
     sc_raw = base["scenario"]
     sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
 
-    design = design_from_spec(sweep, cal0)
-    replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
-    base_seed = _int("sweep.base_seed", sweep.get("base_seed", 0), 0)
+    design = _design(sweep, cal0, (replicates, rounds, engine, n_chunks), force)
+    n_runs = len(design.points) * replicates
+    estimate = cost.sweep(engine, n_runs, rounds, n_chunks, replicates, len(design.params))
+    cost.check(estimate, "sweep", force)
     runs = run_table(design, replicates, base_seed)
     axis_key = {a.param: f"sweep.axes.{a.label}" for a in design.axes}
     calibrations, scenarios = _inputs(design, axis_key, cal0, sc0)
@@ -233,9 +321,8 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     chash = config_hash(identity)
     sweep_id = sweep.get("id") or chash
     _SAFE.check("sweep.id", str(sweep_id))
-    root = Path(str(sweep.get("output_dir") or "results/sweeps"))
-    root = root if root.is_absolute() else Path.cwd() / root
-    chunks = chunk_bounds(len(runs), _int("sweep.chunks", sweep.get("chunks", 8), 1))
+    folder = inside(root, root / name / str(sweep_id), "sweep.output_dir")
+    chunks = chunk_bounds(len(runs), n_chunks)
     return SweepPlan(
         name=name,
         design=design,
@@ -247,5 +334,5 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
         scenarios=scenarios,
         identity=identity,
         config_hash=chash,
-        folder=root / name / str(sweep_id),
+        folder=folder,
     )
