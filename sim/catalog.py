@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -238,14 +239,16 @@ def _read_observed(path: Path) -> pd.DataFrame:
             f"columns must be {', '.join(OBSERVED_COLUMNS)}; got {', '.join(table.columns)}",
         )
     episodes = {name: load_episode(name) for name in sorted(set(table["episode"]))}
-    rows = []
-    for i, raw in table.iterrows():
-        where = f"{path.name}, row {i + 2}"
-        rows.append(_observed_row(where, raw, episodes))
+    rows = [
+        _observed_row(f"{path.name}, row {i + 2}", raw, episodes)
+        for i, raw in enumerate(table.to_dict("records"))
+    ]
     return pd.DataFrame(rows, columns=[*OBSERVED_COLUMNS, *MAPPED_COLUMNS])
 
 
-def _observed_row(where: str, raw: pd.Series, episodes: dict[str, Episode]) -> dict[str, Any]:
+def _observed_row(
+    where: str, raw: Mapping[Any, Any], episodes: dict[str, Episode]
+) -> dict[str, Any]:
     for key in ("episode", "quantity", "kind", "date", "value", "unit", "source"):
         if not str(raw[key]).strip():
             raise ConfigError(f"{where}.{key}", "missing")
