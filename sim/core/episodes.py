@@ -63,6 +63,7 @@ STATISTICS = {
     "conceded": "share of the window's rounds with an announced Chinese demand in which "
     "compliance is at or below it (NaN if China announces none in the window)",
     "sided_with_china": "1 if the detector has Japan's side as China by the window's end",
+    "sided_with_us": "1 if the detector has Japan's side as the US by the window's end",
 }
 
 #: Observed quantity -> its model measure. A firm column is written ``{firm}_...``.
@@ -102,6 +103,12 @@ QUANTITIES: dict[str, Quantity] = {
         "sided_with_china",
         "1 yes / 0 no",
         "the country met China's ask while breaching the US's, for a year (the model's breakdown)",
+    ),
+    "sided_with_us": Quantity(
+        "breakdown_side",
+        "sided_with_us",
+        "1 yes / 0 no",
+        "the country met the US's ask while breaching China's, for a year (the model's breakdown)",
     ),
     "lost_exports_to_china": Quantity(
         "jp_gains_cn_bn_q",
@@ -230,5 +237,7 @@ def model_statistic(
                 return met.sum(axis=0) / known.sum(axis=0)
         case "sided_with_china":
             return (x[-1] == 2).astype(float)
+        case "sided_with_us":
+            return (x[-1] == 1).astype(float)
         case _:
             raise ValueError(f"unknown statistic {statistic!r} (known: {', '.join(STATISTICS)})")
