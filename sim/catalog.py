@@ -21,12 +21,23 @@ import copy
 import os
 import re
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import Name
+from sim.core.episodes import (
+    KINDS,
+    OBSERVED_COLUMNS,
+    QUANTITIES,
+    Episode,
+    episode_from_dict,
+    parse_date,
+)
 from sim.core.errors import ConfigError
 from sim.core.scenario import Scenario, scenario_from_dict
 
@@ -35,7 +46,11 @@ CONF_PACKAGE = "sim.conf"
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 #: Extra config folders, separated by os.pathsep (searched after the shipped configs).
 CONFIG_PATH_ENV = "BALANCING_SIM_CONFIG_PATH"
-GROUPS = ("calibration", "scenario")
+GROUPS = ("calibration", "scenario", "episode")
+#: The observed outcomes of the episodes, one file per config folder (``episode/``).
+OBSERVED_FILE = "observed.csv"
+#: Columns :func:`observed_table` adds to the file's: the row's rounds and its model measure.
+MAPPED_COLUMNS = ("round", "round_end", "column", "statistic", "divide_by")
 
 _LOCK = threading.RLock()
 
@@ -86,6 +101,11 @@ def scenario_names() -> list[str]:
 def calibration_names() -> list[str]:
     """Names of the calibrations on the search path."""
     return names("calibration")
+
+
+def episode_names() -> list[str]:
+    """Names of the historical episodes on the search path."""
+    return names("episode")
 
 
 def _file_of(group: str, name: str) -> str:
@@ -337,3 +357,108 @@ def resolve_calibration(calibration: str | Calibration) -> Calibration:
 def resolve_scenario(scenario: str | Scenario) -> Scenario:
     """A scenario given by name or already loaded."""
     return load_scenario(scenario) if isinstance(scenario, str) else scenario
+
+
+def load_episode(name: str) -> Episode:
+    """The named episode, validated (its calibration and scenarios exist on the search path)."""
+    raw = compose_named("episode", name)
+    raw.setdefault("name", name)
+    ep = episode_from_dict(raw, where="episode")
+    for key, group in (
+        ("calibration", "calibration"),
+        ("scenario", "scenario"),
+        ("counterfactual", "scenario"),
+    ):
+        if getattr(ep, key) not in names(group):
+            raise ConfigError(f"episode.{key}", f"unknown {group} {getattr(ep, key)!r}")
+    return ep
+
+
+def observed_files() -> list[Path]:
+    """Every ``episode/observed.csv`` on the search path (shipped first)."""
+    return [d / "episode" / OBSERVED_FILE for d in config_dirs() if (d / "episode").is_dir()]
+
+
+def observed_table(episode: str | None = None) -> pd.DataFrame:
+    """The observed outcomes, tidy, with each row's rounds and its model measure.
+
+    Columns: those of the file (:data:`sim.core.episodes.OBSERVED_COLUMNS`: episode,
+    quantity, kind, date, date_end, value, unit, source, note) plus ``round`` and
+    ``round_end`` (the row's window of rounds of its episode, inclusive; dates before round 0
+    count as round 0, a point date gives a one-round window) and, for ``outcome`` and
+    ``instrument`` rows, the ``column`` of the model's per-round table that measures the
+    quantity, the ``statistic`` that turns it into one number per world and the calibration
+    entry it is divided by, if any (``divide_by``; :data:`sim.core.episodes.QUANTITIES`);
+    empty for ``context`` rows. Validated on load:
+    a bad row stops with one line naming its file, row and field.
+    """
+    frames = []
+    for path in observed_files():
+        if path.exists():
+            frames.append(_read_observed(path))
+    if not frames:
+        raise ConfigError("episode", f"no {OBSERVED_FILE} on the search path")
+    table = pd.concat(frames, ignore_index=True)
+    if episode is not None:
+        if episode not in episode_names():
+            raise ConfigError("episode", f"unknown episode {episode!r}")
+        table = table[table["episode"] == episode].reset_index(drop=True)
+    return table
+
+
+def _read_observed(path: Path) -> pd.DataFrame:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if tuple(table.columns) != OBSERVED_COLUMNS:
+        raise ConfigError(
+            str(path),
+            f"columns must be {', '.join(OBSERVED_COLUMNS)}; got {', '.join(table.columns)}",
+        )
+    episodes = {name: load_episode(name) for name in sorted(set(table["episode"]))}
+    rows = [
+        _observed_row(f"{path.name}, row {i + 2}", raw, episodes)
+        for i, raw in enumerate(table.to_dict("records"))
+    ]
+    return pd.DataFrame(rows, columns=[*OBSERVED_COLUMNS, *MAPPED_COLUMNS])
+
+
+def _observed_row(
+    where: str, raw: Mapping[Any, Any], episodes: dict[str, Episode]
+) -> dict[str, Any]:
+    for key in ("episode", "quantity", "kind", "date", "value", "unit", "source"):
+        if not str(raw[key]).strip():
+            raise ConfigError(f"{where}.{key}", "missing")
+    ep = episodes[raw["episode"]]
+    if raw["kind"] not in KINDS:
+        raise ConfigError(
+            f"{where}.kind", f"unknown kind {raw['kind']!r} (choose from {', '.join(KINDS)})"
+        )
+    try:
+        value = float(raw["value"])
+    except ValueError:
+        raise ConfigError(f"{where}.value", f"expected a number, got {raw['value']!r}") from None
+    date = parse_date(f"{where}.date", raw["date"])
+    end = parse_date(f"{where}.date_end", raw["date_end"]) if raw["date_end"] else date
+    if end < date:
+        raise ConfigError(f"{where}.date_end", "before the row's date")
+    r0, r1 = max(ep.round_of(date), 0), max(ep.round_of(end), 0)
+    column = statistic = divide_by = ""
+    if raw["kind"] != "context":
+        q = QUANTITIES.get(raw["quantity"])
+        if q is None:
+            raise ConfigError(
+                f"{where}.quantity",
+                f"{raw['quantity']!r} has no model measure (known: {', '.join(QUANTITIES)}); "
+                "a figure the model cannot represent is kind 'context'",
+            )
+        if r1 >= ep.rounds:
+            raise ConfigError(f"{where}.date_end", f"after the episode's {ep.rounds} rounds")
+        column, statistic, divide_by = q.column, q.statistic, q.divide_by
+    return {
+        **{k: raw[k] for k in OBSERVED_COLUMNS},
+        "value": value,
+        "round": r0,
+        "round_end": r1,
+        "column": column,
+        "statistic": statistic,
+        "divide_by": divide_by,
+    }

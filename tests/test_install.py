@@ -167,6 +167,7 @@ def test_the_wheel_holds_the_package_and_its_configs_not_the_experiments(install
     assert shipped and shipped <= names, sorted(shipped - names)
     assert "sim/conf/__init__.py" in names
     assert "sim/conf/calibration/firms/article.yaml" in names
+    assert "sim/conf/episode/observed.csv" in names  # an episode ships with its observations
     for layer in ("core", "catalog.py", "engine", "sweep", "cli", "viz"):
         assert any(n.startswith(f"sim/{layer}") for n in names), layer
     assert not any(n.startswith(("experiments/", "tests/", "sim/conf/paper/")) for n in names)
@@ -191,6 +192,17 @@ def test_sim_is_imported_from_the_installed_wheel(installed):
         timeout=TIMEOUT,
     )
     assert no_experiments.returncode != 0 and "ModuleNotFoundError" in no_experiments.stderr
+
+
+def test_the_episodes_and_their_observations_load_from_the_wheel(installed):
+    code = (
+        "from sim.catalog import episode_names, observed_table; "
+        "t = observed_table(); print(len(episode_names()), int((t.kind == 'outcome').sum()))"
+    )
+    episodes, outcomes = _run(
+        [installed.python, "-c", code], installed.work, installed.env
+    ).stdout.split()
+    assert int(episodes) >= 3 and int(outcomes) >= 6
 
 
 def test_the_command_writes_a_run_folder_under_the_current_directory(installed):
