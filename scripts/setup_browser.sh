@@ -21,13 +21,17 @@ esac
 # the browser's network log, Solara 1.64.1 / Mesa 3.5.1): solara-vuetify-app's
 # dist/{main8.css,fonts.css,solara-vuetify-app8.min.js,*.woff2}, requirejs's require.js,
 # font-awesome's css/font-awesome.min.css, and vue-grid-layout's dist/vue-grid-layout.umd.js (the
-# grid SolaraViz lays its components in). The app draws with matplotlib only, so no vega,
-# vega-lite or vega-embed (altair charts) and no mermaid (solara.Markdown) are requested.
+# grid SolaraViz lays its components in), and for the app's Vega-Lite charts (sim/viz/chart.vue,
+# like Solara's own FigureAltair) vega@5, vega-lite@5 and vega-embed@6's build/*.min.js, under
+# those exact folder names. No mermaid: the app does not use solara.Markdown.
 PACKAGES=(
     "@widgetti/solara-vuetify-app@10.1.1"
     "requirejs@2.3.6"
     "font-awesome@4.5.0"
     "@widgetti/vue-grid-layout@2.3.13-alpha.2"
+    "vega@5"
+    "vega-lite@5"
+    "vega-embed@6"
 )
 STAMP="$CACHE_DIR/.complete-$(printf '%s\n' "${PACKAGES[@]}" | cksum | cut -d' ' -f1)"
 
