@@ -18,6 +18,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
@@ -30,7 +31,9 @@ from sim.viz.ensemble import NOISE_FACTORS, Settings, level_value, lever_range, 
 
 #: The actors, in the order of the page's control groups.
 ACTORS = ("United States", "China", "Japan", "Firms")
-ODD_SECTION = "docs/ODD.md#79-breakdown-detection-simcorebreakdown-simcorealignment"
+#: The model description, in a checkout (an installed wheel has no docs/).
+ODD_FILE = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
+ODD_SECTION = "7.9"
 
 
 def actor_of(name: str) -> str:
@@ -175,6 +178,24 @@ def explanation(cal: Calibration) -> str:
         "China's line minus the shortfall from the US demand: -1 sides with China, +1 with "
         "the US, 0 meets both asks (or misses both by as much)."
     )
+
+
+def odd_section(number: str = ODD_SECTION, path: Path = ODD_FILE) -> str | None:
+    """Section ``number`` of docs/ODD.md as HTML (None if the file or section is missing)."""
+    import markdown  # a dependency of Solara
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(rf"^(#+) {re.escape(number)} .*?$", text, flags=re.M)
+    if match is None:
+        return None
+    level = len(match.group(1))
+    rest = text[match.start() :]
+    end = re.search(rf"^#{{1,{level}}} ", rest[len(match.group(0)) :], flags=re.M)
+    body = rest if end is None else rest[: len(match.group(0)) + end.start()]
+    return markdown.markdown(body, extensions=["tables"])
 
 
 def noise_note(cal: Calibration) -> str:
