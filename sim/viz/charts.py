@@ -122,7 +122,7 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
         ),
         Panel(
             "relations",
-            "Rare-earth dependence on China; trust with Japan",
+            "Dependence on China's rare earths; trust",
             "share 0-1",
             (
                 Series("rare_earth_dependence", "RE dependence", "China", "dotted"),

@@ -180,6 +180,16 @@ def explanation(cal: Calibration) -> str:
     )
 
 
+def short_explanation(cal: Calibration) -> str:
+    """The breakdown rule in one line (the page's headline; the full paragraph is below the charts)."""
+    k = int(cal.value("breakdown_sustain_rounds"))
+    return (
+        f"Breakdown = for {k} quarters in a row Japan meets one side's ask while going past what "
+        "the other accepts, or a relation collapses through Japan's own moves; a collapse the "
+        "other state caused is that state's rupture."
+    )
+
+
 def odd_section(number: str = ODD_SECTION, path: Path = ODD_FILE) -> str | None:
     """Section ``number`` of docs/ODD.md as HTML (None if the file or section is missing)."""
     import markdown  # a dependency of Solara

@@ -45,6 +45,7 @@ from sim.viz.controls import (
     noise_note,
     odd_section,
     scenario_yaml,
+    short_explanation,
     timeline,
 )
 from sim.viz.ensemble import (
@@ -77,6 +78,8 @@ VIEWS = ("Ensemble", "Compare", "Phase diagram", "Single run")
 ROUNDS = 40
 PLAY_INTERVAL_S = 0.25
 NOISES = tuple(NOISE_FACTORS)
+#: The other noise level's numbers start this long after the charts' (the browser draws first).
+OTHER_NOISE_DELAY_S = 0.15
 NARROW = {"max-width": "260px", "min-width": "180px"}
 
 CSS = """
@@ -120,6 +123,9 @@ CSS = """
 .bsim-explain .bsim-link { height: 18px !important; padding: 0 2px !important; color: #1f5fbf; font-size: 11.5px; }
 .bsim-odd { margin-top: 4px; padding: 4px 8px; background: white; border: 1px solid #ddd; }
 .bsim-odd h3 { font-size: 13px; }
+.bsim-odd code, .bsim-note code { font-size: 10.5px; }
+.bsim-cli { word-break: break-all; }
+.bsim-side .v-text-field { margin-top: 8px; padding-top: 8px; }
 .bsim-busy { color: #b35c00; font-size: 12px; }
 """
 
@@ -404,9 +410,14 @@ def Downloads(ens: Ensemble):
 def Headline(settings: Settings, ens: Ensemble):
     """The numbers at both noise levels: the shown one now, the other from a thread."""
     other = _other_noise(settings)
-    result = solara.use_thread(
-        lambda: (other, headline(other)), dependencies=[other], intrusive_cancel=False
-    )
+
+    def other_noise(cancel: threading.Event):
+        # Let the browser draw the charts first; a newer change in the meantime cancels this.
+        if cancel.wait(OTHER_NOISE_DELAY_S):
+            return None
+        return other, headline(other)
+
+    result = solara.use_thread(other_noise, dependencies=[other], intrusive_cancel=False)
     # The thread's last result may be for the previous settings until the new one is in.
     value = result.value
     done = value is not None and value[0] == other
@@ -422,6 +433,8 @@ def Headline(settings: Settings, ens: Ensemble):
             f"calibration, {len(seeds)} worlds (seeds {seeds[0]}-{seeds[-1]}), {settings.rounds} "
             f"quarters; charts at <b>{html.escape(settings.noise)}</b> noise."
             + headline_table({n: rows[n] for n in NOISES}, settings.noise)
+            + f"<div class='bsim-note'>{html.escape(short_explanation(ens.calibration))} "
+            "(The rule with its numbers is below the charts.)</div>"
         ),
         attributes={
             "data-stamp": _stamp("ensemble", settings),
