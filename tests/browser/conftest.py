@@ -49,6 +49,37 @@ ASSETS = (
 CHARTS = ".bsim-main .bsim-chart"
 #: Charts of the ensemble view: P(breakdown), survival and six panels.
 ENSEMBLE_CHARTS = 8
+#: Redraw times (ms) the tests measured, by what triggered them: printed after the tests and
+#: written to results/bench/app_redraw_times.json, never asserted.
+REDRAW_TIMES: dict[str, list[float]] = {}
+TIMES_FILE = REPO / "results" / "bench" / "app_redraw_times.json"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REDRAW_TIMES:
+        return
+    import json
+    import statistics
+
+    write = terminalreporter.write_line
+    write("")
+    write(
+        "Redraw times in the browser (ms, from the action to the last chart drawn; not asserted):"
+    )
+    summary = {}
+    for what, values in REDRAW_TIMES.items():
+        med = statistics.median(values)
+        summary[what] = {
+            "n": len(values),
+            "median_ms": med,
+            "max_ms": max(values),
+            "values_ms": values,
+        }
+        write(f"  {what:<28} n={len(values):<3} median {med:6.0f}  max {max(values):6.0f}")
+    load = os.getloadavg()
+    write(f"  load average {load[0]:.1f} on {os.cpu_count()} cores; written to {TIMES_FILE}")
+    TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TIMES_FILE.write_text(json.dumps({"load_average": load, **summary}, indent=2))
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -160,6 +191,7 @@ def page(browser, app_url, cdn_failures):
         "response",
         lambda r: "/_solara/cdn/" in r.url and r.status != 200 and cdn_failures.append(r.url),
     )
+    page.redraw_times = REDRAW_TIMES  # where redraw() in test_app.py records its timings
     page.goto(app_url)
     # Ready when every chart has been drawn and both noise levels are in: clicks before that
     # can be lost.

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -37,15 +36,12 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "results" / "screenshots"
-TIMES_FILE = REPO / "results" / "bench" / "app_redraw_times.json"
 CHARTS = ".bsim-main .bsim-chart"
 ERRORS = ".v-alert.error, .v-alert.error--text"
 SIZES = {"1400x1500": (1400, 1500), "1280x720": (1280, 720)}
 SEEDS = 500  # the page's default ensemble
 NEAR_BR = "near best response"
 
-#: Redraw times in ms, by what triggered them (printed and written at the end of the module).
-TIMES: dict[str, list[float]] = {}
 
 # Resolves to the time (ms) from t0 to the last chart drawn once every chart of the view carries
 # the same new stamp; false until then.
@@ -56,32 +52,6 @@ _REDRAWN = """([selector, old, t0, n]) => {
     if (stamps.some(s => !s || s === old) || new Set(stamps).size !== 1) return false;
     return Math.max(...charts.map(e => +e.dataset.drawnAt)) - t0;
 }"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_times(request):
-    yield
-    if not TIMES:
-        return
-    lines = ["", "Redraw times in the browser (ms, from the action to the last chart drawn):"]
-    summary = {}
-    for what, values in TIMES.items():
-        summary[what] = {
-            "n": len(values),
-            "median_ms": round(statistics.median(values)),
-            "max_ms": round(max(values)),
-            "values_ms": [round(v) for v in values],
-        }
-        lines.append(
-            f"  {what:<40} n={len(values):<3} median {statistics.median(values):6.0f}  "
-            f"max {max(values):6.0f}"
-        )
-    TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
-    TIMES_FILE.write_text(json.dumps({"load_average": os.getloadavg(), **summary}, indent=2))
-    lines.append(f"  load average {os.getloadavg()[0]:.1f}; written to {TIMES_FILE}")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    for line in lines:
-        reporter.write_line(line) if reporter else print(line)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -102,7 +72,7 @@ def redraw(page, action, what: str | None = None, charts: int = 8) -> float:
         _REDRAWN, arg=[CHARTS, old, t0, charts], timeout=60_000
     ).json_value()
     if what:
-        TIMES.setdefault(what, []).append(ms)
+        page.redraw_times.setdefault(what, []).append(ms)
     return ms
 
 
