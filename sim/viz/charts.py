@@ -382,10 +382,16 @@ def events_rows(events: pd.DataFrame, variant: str | None = None) -> pd.DataFram
 
 
 @lru_cache(maxsize=8)
-def survival_spec(title: str = "Still balancing (95% interval)", compare: bool = False) -> str:
+def survival_spec(
+    title: str = "Still balancing (95% interval)", compare: bool = False, rounds: int = 40
+) -> str:
     """Share of runs with no breakdown by each round (dataset ``survival``, field ``variant``)."""
     base = alt.Chart(alt.NamedData("survival"))
-    x = alt.X("round:Q", title="round (quarter)", scale=alt.Scale(nice=False))
+    x = alt.X(
+        "round:Q", title="round (quarter)", scale=alt.Scale(domain=[0, rounds - 1], nice=False)
+    )
+    y_scale = alt.Scale(domain=[0, 1])
+    y_axis = alt.Axis(format="%", title="share of runs")
     dash = alt.StrokeDash(
         "variant:N",
         scale=alt.Scale(domain=["A", "B"], range=[DASHES["solid"], DASHES["dashed"]]),
@@ -394,19 +400,14 @@ def survival_spec(title: str = "Still balancing (95% interval)", compare: bool =
     colour = alt.value(ACTOR_COLOURS["Japan"])
     band = base.mark_area(opacity=0.18, interpolate="step-after").encode(
         x=x,
-        y=alt.Y(
-            "ci_low:Q",
-            scale=alt.Scale(domain=[0, 1]),
-            title="share of runs",
-            axis=alt.Axis(format="%"),
-        ),
+        y=alt.Y("ci_low:Q", scale=y_scale, axis=y_axis),
         y2="ci_high:Q",
         color=colour,
         detail="variant:N",
     )
     line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=x,
-        y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("share:Q", scale=y_scale, axis=y_axis),
         color=colour,
         strokeDash=dash,
         tooltip=[

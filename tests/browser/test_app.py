@@ -151,15 +151,21 @@ def chart_csv(page, chart_id: str) -> pd.DataFrame:
     return read_csv(download(page, card.get_by_role("button", name="CSV")))
 
 
+# Every chart drawn and resized to its card (Vega follows the window's size asynchronously).
+FITTED = """s => [...document.querySelectorAll(s)].every(e => {
+    const svg = e.querySelector("svg"), card = e.closest(".bsim-card");
+    if (!svg || !card) return false;
+    const a = svg.getBoundingClientRect(), b = card.getBoundingClientRect();
+    return a.width > 0 && a.right <= b.right + 1;
+})"""
+
+
 def screenshots(page, name: str) -> None:
     """The page at both sizes (the viewport, so 1280x720 shows what is above the fold)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for size, (w, h) in SIZES.items():
         page.set_viewport_size({"width": w, "height": h})
-        page.wait_for_function(
-            "n => [...document.querySelectorAll(n)].every(e => e.getBoundingClientRect().width > 0)",
-            arg=CHARTS,
-        )
+        page.wait_for_function(FITTED, arg=CHARTS)
         page.screenshot(path=SCREENSHOTS / f"app_{name}_{size}.png")
     page.set_viewport_size({"width": 1400, "height": 1100})
 
