@@ -20,6 +20,7 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
@@ -289,23 +290,31 @@ def _fan_spec(
 def fan_rows(fan: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """A panel's rows of :meth:`sim.viz.ensemble.Ensemble.fan` (``series`` is the label)."""
     labels = {s.column: s.label for s in panel.series}
-    sub = fan[fan["column"].isin(labels)].copy()
-    sub.insert(1, "series", sub["column"].map(labels))
-    sub["band"] = sub["series"]
-    return sub.drop(columns="column")
+    column = fan["column"].to_numpy()
+    keep = np.isin(column, list(labels))
+    series = np.asarray([labels[c] for c in column[keep]], dtype=object)
+    out: dict[str, Any] = {"round": fan["round"].to_numpy()[keep], "series": series, "band": series}
+    out.update({q: fan[q].to_numpy()[keep] for q in ("q05", "q25", "q50", "q75", "q95")})
+    return pd.DataFrame(out)
 
 
 def single_rows(table: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """One run's rounds table as a fan with no bands (every quantile the run's value)."""
-    rows = []
-    for s in panel.series:
-        if s.column not in table:
-            continue
-        frame = pd.DataFrame({"round": table["round"], "series": s.label, "band": s.label})
-        for q in ("q05", "q25", "q50", "q75", "q95"):
-            frame[q] = table[s.column].to_numpy()
-        rows.append(frame)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    series = [s for s in panel.series if s.column in table]
+    n = len(table)
+    labels = np.repeat(np.asarray([s.label for s in series], dtype=object), n)
+    values = (
+        np.concatenate([table[s.column].to_numpy(dtype=np.float64) for s in series])
+        if series
+        else np.zeros(0)
+    )
+    out: dict[str, Any] = {
+        "round": np.tile(table["round"].to_numpy(), len(series)),
+        "series": labels,
+        "band": labels,
+    }
+    out.update({q: values for q in ("q05", "q25", "q50", "q75", "q95")})
+    return pd.DataFrame(out)
 
 
 def fan_domain(*fans: pd.DataFrame, panel: Panel) -> tuple[float, float] | None:
