@@ -17,6 +17,7 @@ them against :func:`sim.engine.runner.compare_scenarios` and the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -162,8 +163,6 @@ def scenario_with_levels(sc: Scenario, levels: Mapping[str, float]) -> Scenario:
 
 
 def _scenario_dict(sc: Scenario) -> dict[str, Any]:
-    import dataclasses
-
     return dataclasses.asdict(sc)
 
 

@@ -545,7 +545,8 @@ def PhaseView(settings: Settings):
     metric = solara.use_reactive("p_breakdown")
     source = solara.use_reactive("live")
     folder = solara.use_reactive("")
-    fine = solara.use_reactive(False)
+    # The map refined for these settings and levers (any change goes back to the coarse grid).
+    refined_for = solara.use_reactive(None)
     selected = solara.use_reactive(None)  # (x, y) of the clicked cell
 
     labels = {_lever_label(n): n for n in levers}
@@ -587,7 +588,7 @@ def PhaseView(settings: Settings):
         )
 
     if source.value == "live":
-        LivePhase(settings, x_name, y_name, metric.value, fine, selected)
+        LivePhase(settings, x_name, y_name, metric.value, refined_for, selected)
     else:
         SweepPhaseView(folder.value, metric.value, selected)
 
@@ -598,11 +599,12 @@ def LivePhase(
     x: str,
     y: str,
     metric: str,
-    fine: solara.Reactive[bool],
+    refined_for: solara.Reactive[Any],
     selected: solara.Reactive[Any],
 ):
+    fine = refined_for.value == (settings, x, y)
     try:
-        spec = phase_spec(settings, x, y, FINE if fine.value else COARSE)
+        spec = phase_spec(settings, x, y, FINE if fine else COARSE)
         problem = None
     except ConfigError as e:
         spec, problem = None, str(e)
@@ -613,14 +615,17 @@ def LivePhase(
         for done, table in phase_chunks(spec):
             if cancel.is_set():
                 return
-            yield done, table
+            yield spec, done, table
 
     result = solara.use_thread(compute, dependencies=[spec], intrusive_cancel=False)
     if problem:
         ErrorBox(problem)
         return
     assert spec is not None
-    done, table = result.value if result.value is not None else (0, None)
+    # The thread's last value may belong to the previous map until the new one yields.
+    done, table = 0, None
+    if result.value is not None and result.value[0] == spec:
+        _, done, table = result.value
     total = len(spec.x_values)
     running = result.state in (
         solara.ResultState.STARTING,
@@ -632,7 +637,7 @@ def LivePhase(
         solara.HTML(
             tag="span",
             unsafe_innerHTML=(
-                f"{'Refined' if fine.value else 'Coarse'} grid: {grid} "
+                f"{'Refined' if fine else 'Coarse'} grid: {grid} "
                 f"({spec.cells * spec.seeds_per_cell:,} runs, {settings.noise} noise)"
                 + (
                     f" <span class='bsim-busy'>computing... {done}/{total} columns</span>"
@@ -642,11 +647,16 @@ def LivePhase(
             ),
             attributes={"data-phase-done": f"{done}/{total}" if not running else ""},
         )
-        if not fine.value:
-            solara.Button("Refine", on_click=lambda: fine.set(True), dense=True, outlined=True)
+        if not fine:
+            solara.Button(
+                "Refine",
+                on_click=lambda: refined_for.set((settings, x, y)),
+                dense=True,
+                outlined=True,
+            )
         else:
-            solara.Button("Coarse", on_click=lambda: fine.set(False), dense=True, text=True)
-    if table is None or (running and fine.value and done == 0):
+            solara.Button("Coarse", on_click=lambda: refined_for.set(None), dense=True, text=True)
+    if table is None or (running and fine and done == 0):
         solara.HTML(tag="div", unsafe_innerHTML="computing the map...", classes=["bsim-busy"])
         return
     stamp = _stamp("phase", spec, done)
