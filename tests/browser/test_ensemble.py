@@ -22,7 +22,7 @@ from sim.engine.model import BalancingModel
 from sim.engine.runner import compare_scenarios, run_seeds
 from sim.viz import charts, controls, ensemble
 
-SEEDS = 200
+SEEDS = 100
 
 
 def summary_of(name: str, noise: str, seeds: int = SEEDS, overrides: dict | None = None):
