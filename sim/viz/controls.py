@@ -119,6 +119,12 @@ def _round_word(r: int) -> str:
     return f"round {r} (quarter {r + 1})"
 
 
+def _move(what: str, start: float, end: float, fmt) -> str:
+    if end == start:
+        return f"{what} unchanged"
+    return f"{what} {'up' if end > start else 'down'} from {fmt(start)}"
+
+
 def timeline(sc: Scenario, levels: Mapping[str, float] | None = None) -> list[str]:
     """What happens when in the scenario, with the page's levels applied, in sentences."""
     s = scenario_with_levels(sc, levels or {})
@@ -132,10 +138,13 @@ def timeline(sc: Scenario, levels: Mapping[str, float] | None = None) -> list[st
         )
     if (e := s.escalation) is not None:
         end = e.start_round + e.ramp_rounds - 1
+        tariff = _move("tariff", s.us_tariff_level, e.us_tariff_level, _pct)
+        demand = _move("demand", s.us_security_pressure, e.us_security_pressure, "{:.2f}".format)
         lines.append(
             f"From {_round_word(e.start_round)} the US ramps its tariff to "
             f"{_pct(e.us_tariff_level)} and its demand to {e.us_security_pressure:.2f} over "
-            f"{e.ramp_rounds} quarters, reaching them in round {end} and holding them after."
+            f"{e.ramp_rounds} quarters ({tariff}, {demand}), reaching them in round {end} and "
+            "holding them after."
         )
     if s.china_policy == "scripted":
         lines.append("China follows the scenario's scripted restriction and access paths.")

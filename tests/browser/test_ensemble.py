@@ -164,8 +164,12 @@ def test_timeline_in_words():
     lines = controls.timeline(load_scenario("us_escalation"), {"escalation.us_tariff_level": 1.0})
     assert (
         "From round 4 (quarter 5) the US ramps its tariff to 100% and its demand to 0.90 over "
-        "12 quarters, reaching them in round 15 and holding them after."
+        "12 quarters (tariff up from 5%, demand up from 0.60), reaching them in round 15 and "
+        "holding them after."
     ) in lines
+    # A start above the end is a ramp down, and says so.
+    down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_level": 0.5})
+    assert any("(tariff down from 50%, demand up from 0.60)" in line for line in down)
     embargo = controls.timeline(load_scenario("rare_earth_embargo"))
     assert any("From round 8 (quarter 9) China withholds 50%" in line for line in embargo)
 
