@@ -61,6 +61,7 @@ from sim.viz.ensemble import (
     default_levers,
     difference,
     headline,
+    level_value,
     lever_names,
     load_inputs,
     load_sweep_phase,
@@ -70,6 +71,7 @@ from sim.viz.ensemble import (
     run_ensemble,
     scenario_of,
     sweep_cell_ensemble,
+    wilson_interval,
 )
 from sim.viz.widget import Chart
 
@@ -174,8 +176,6 @@ def _event_cell(s: pd.Series, key: str) -> tuple[int, int]:
 
 def headline_table(rows: dict[str, pd.Series | None], shown: str) -> str:
     """P(breakdown) by side and the ruptures, one row per noise level (HTML)."""
-    from sim.viz.ensemble import wilson_interval
-
     head = "".join(f"<th>{html.escape(label)}</th>" for label, _ in EVENTS.values())
     out = [
         '<table class="bsim-headline">',
@@ -673,8 +673,6 @@ def LivePhase(
 
 def _marker(settings: Settings, x: str, y: str) -> tuple[float, float] | None:
     """The page's own levels as a point on the map."""
-    from sim.viz.ensemble import level_value
-
     cal = calibration_named(settings.calibration, 1.0)
     sc = scenario_of(settings)
     levels = settings.level_dict()
