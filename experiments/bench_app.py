@@ -5,7 +5,8 @@
 Starts ``solara run sim/viz/app.py`` on a free port and a headless Debian Chromium
 (``scripts/setup_browser.sh`` installs both), then times, in the browser, from the control
 change (a key press on a slider, a click) to the moment the last chart of the view has been
-redrawn (``data-drawn-at`` of every chart, set by ``sim/viz/chart.vue`` after Vega has run):
+redrawn (``data-drawn-at`` of every chart, set by ``sim/viz/chart.vue`` after Vega has run),
+one change at a time (the next waits until the page is idle):
 
 - a slider on the ensemble view at 200, 500 and 1,000 seeds (each change a new ensemble on
   the batch engine in the server);
@@ -88,12 +89,19 @@ def stamp(page) -> str | None:
 
 
 def redraw(page, action, charts: int) -> float:
+    """The time (ms) from ``action`` to the last chart drawn; then wait until the page is idle
+    (the other noise level's numbers in), so one redraw does not compete with the next."""
     old = stamp(page)
     t0 = page.evaluate("performance.now()")
     action()
-    return page.wait_for_function(
+    ms = page.wait_for_function(
         REDRAWN, arg=[CHARTS, old, t0, charts], timeout=120_000
     ).json_value()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.bsim-summary')].every(e => e.dataset.complete === '1')",
+        timeout=120_000,
+    )
+    return ms
 
 
 def press(page, label: str, key: str):
