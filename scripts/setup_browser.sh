@@ -17,17 +17,19 @@ case "${1:-}" in
     --assets-only) ASSETS_ONLY=1 ;;  # `make viz` needs no Chromium
 esac
 
-# The npm packages the SolaraViz page of sim/viz/app.py requests through Solara's CDN proxy (checked in
-# the browser's network log, Solara 1.64.1 / Mesa 3.5.1): solara-vuetify-app's
+# The npm packages the page of sim/viz/app.py requests through Solara's CDN proxy (checked in the
+# browser's network log, Solara 1.64.1, every view of the app): solara-vuetify-app's
 # dist/{main8.css,fonts.css,solara-vuetify-app8.min.js,*.woff2}, requirejs's require.js,
-# font-awesome's css/font-awesome.min.css, and vue-grid-layout's dist/vue-grid-layout.umd.js (the
-# grid SolaraViz lays its components in). The app draws with matplotlib only, so no vega,
-# vega-lite or vega-embed (altair charts) and no mermaid (solara.Markdown) are requested.
+# font-awesome's css/font-awesome.min.css, and for the app's Vega-Lite charts (sim/viz/chart.vue,
+# loaded as Solara's own FigureAltair loads them) build/*.min.js of vega@5, vega-lite@5 and
+# vega-embed@6, under those exact folder names. No mermaid: the app does not use solara.Markdown.
 PACKAGES=(
     "@widgetti/solara-vuetify-app@10.1.1"
     "requirejs@2.3.6"
     "font-awesome@4.5.0"
-    "@widgetti/vue-grid-layout@2.3.13-alpha.2"
+    "vega@5"
+    "vega-lite@5"
+    "vega-embed@6"
 )
 STAMP="$CACHE_DIR/.complete-$(printf '%s\n' "${PACKAGES[@]}" | cksum | cut -d' ' -f1)"
 

@@ -1,7 +1,8 @@
 """Fixtures for the real-browser tests: one Solara server and one headless Chromium per session.
 
-The app is Mesa's SolaraViz page of ``sim/viz/app.py``; ``page`` is a fresh browser context (so a new
-Solara session with its own model) once the Run card and all five matplotlib plots have rendered.
+The app is the page of ``sim/viz/app.py``; ``page`` is a fresh browser context (so a new Solara
+session with its own state) once the ensemble view's charts have all been drawn and its headline
+holds both noise levels.
 
 The server is ``solara run sim/viz/app.py`` on a free 127.0.0.1 port, in its own process group, with
 Solara's JavaScript/CSS served from the offline cache that ``scripts/setup_browser.sh`` fills
@@ -40,10 +41,45 @@ SERVER_START_TIMEOUT_S = 60
 ASSETS = (
     "requirejs@2.3.6/require.js",
     "@widgetti/solara-vuetify-app@10.1.1/package.json",
-    "@widgetti/vue-grid-layout@2.3.13-alpha.2/dist/vue-grid-layout.umd.js",
+    "vega@5/build/vega.min.js",
+    "vega-lite@5/build/vega-lite.min.js",
+    "vega-embed@6/build/vega-embed.min.js",
 )
-#: The matplotlib plots: ``img`` elements in the page's main area.
-PLOTS = "main img"
+#: The charts of the view on screen (sim/viz/chart.vue: ``data-stamp`` once drawn).
+CHARTS = ".bsim-main .bsim-chart"
+#: Charts of the ensemble view: P(breakdown), survival and six panels.
+ENSEMBLE_CHARTS = 8
+#: Redraw times (ms) the tests measured, by what triggered them: printed after the tests and
+#: written to results/bench/app_redraw_times.json, never asserted.
+REDRAW_TIMES: dict[str, list[float]] = {}
+TIMES_FILE = REPO / "results" / "bench" / "app_redraw_times.json"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REDRAW_TIMES:
+        return
+    import json
+    import statistics
+
+    write = terminalreporter.write_line
+    write("")
+    write(
+        "Redraw times in the browser (ms, from the action to the last chart drawn; not asserted):"
+    )
+    summary = {}
+    for what, values in REDRAW_TIMES.items():
+        med = statistics.median(values)
+        summary[what] = {
+            "n": len(values),
+            "median_ms": med,
+            "max_ms": max(values),
+            "values_ms": values,
+        }
+        write(f"  {what:<28} n={len(values):<3} median {med:6.0f}  max {max(values):6.0f}")
+    load = os.getloadavg()
+    write(f"  load average {load[0]:.1f} on {os.cpu_count()} cores; written to {TIMES_FILE}")
+    TIMES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TIMES_FILE.write_text(json.dumps({"load_average": load, **summary}, indent=2))
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -148,20 +184,58 @@ def page(browser, app_url, cdn_failures):
     """A new browser context (so a new Solara session and model), loaded and ready."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.on(
         "response",
         lambda r: "/_solara/cdn/" in r.url and r.status != 200 and cdn_failures.append(r.url),
     )
+    page.redraw_times = REDRAW_TIMES  # where redraw() in test_app.py records its timings
     page.goto(app_url)
-    # Ready when every plot has been drawn: clicks before that can be lost.
-    expect(page.get_by_text("Rounds run: 0 of 40")).to_be_visible()
-    expect(page.locator(PLOTS)).to_have_count(5)
-    page.wait_for_function(
-        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)",
-        arg=PLOTS,
-    )
+    # Ready when every chart has been drawn and both noise levels are in: clicks before that
+    # can be lost.
+    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(ENSEMBLE_CHARTS, timeout=60_000)
+    expect(page.locator('.bsim-summary[data-complete="1"]')).to_have_count(1)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def sweep_folder(tmp_path_factory):
+    """A finished 3 x 2 grid sweep over the escalation's end levels (10 seeds per cell)."""
+    from sim.catalog import load_calibration, load_scenario
+    from sim.sweep.execute import run_sweep
+    from sim.sweep.plan import plan_sweep
+
+    sweep = {
+        "name": "app_phase",
+        "design": "grid",
+        "axes": {
+            "tariff": {
+                "param": "escalation.us_tariff_level",
+                "start": 0.0,
+                "stop": 1.0,
+                "step": 0.5,
+            },
+            "demand": {
+                "param": "escalation.us_security_pressure",
+                "start": 0.7,
+                "stop": 0.9,
+                "step": 0.2,
+            },
+        },
+        "replicates": 10,
+        "base_seed": 3,
+        "output_dir": str(tmp_path_factory.mktemp("sweeps")),
+        "chunks": 1,
+    }
+    base = {
+        "calibration": load_calibration("article").to_dict(),
+        "scenario": load_scenario("us_escalation"),
+        "rounds": 40,
+        "engine": "batch",
+    }
+    plan = plan_sweep(sweep, base)
+    run_sweep(plan, progress=False)
+    return plan.folder

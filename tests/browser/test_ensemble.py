@@ -1,0 +1,228 @@
+"""What the app computes, without a browser (sim/viz/ensemble.py, controls.py, charts.py).
+
+Fast (no marker): the numbers behind the page are checked against the model's own entry points
+(``compare_scenarios``, ``run_seeds``, the Mesa model, a sweep folder) so the browser tests only
+need to check that the page shows them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.catalog import load_calibration, load_scenario
+from sim.core.errors import ConfigError
+from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
+from sim.core.registry import SCENARIO_PARAMETERS
+from sim.core.scenario import scenario_from_dict
+from sim.engine.model import BalancingModel
+from sim.engine.runner import compare_scenarios, run_seeds
+from sim.viz import charts, controls, ensemble
+
+SEEDS = 100
+
+
+def summary_of(name: str, noise: str, seeds: int = SEEDS, overrides: dict | None = None):
+    cal = load_calibration("article")
+    if noise != "calibrated":
+        cal = cal.near_best_response(ensemble.NOISE_FACTORS[noise])
+    _, summary = compare_scenarios(
+        [name], range(seeds), calibration=cal, overrides={name: overrides or {}}
+    )
+    return summary.iloc[0]
+
+
+@pytest.mark.parametrize("noise", list(ensemble.NOISE_FACTORS))
+@pytest.mark.parametrize("name", ["baseline", "us_escalation"])
+def test_ensemble_matches_compare_scenarios(name, noise):
+    s = ensemble.Settings(scenario=name, noise=noise, seeds=SEEDS)
+    expected = summary_of(name, noise)
+    got = ensemble.run_ensemble(s).summary()
+    assert got.drop("scenario").equals(expected.drop("scenario"))
+    assert ensemble.headline(s).drop("scenario").equals(expected.drop("scenario"))
+
+
+def test_moved_levels_are_overrides_as_in_compare_scenarios():
+    levels = {"escalation.us_tariff_level": 1.0, "cn_coercion": 0.5}
+    s = ensemble.Settings(scenario="us_escalation", seeds=SEEDS).with_levels(levels)
+    expected = summary_of("us_escalation", "calibrated", overrides=levels)
+    assert ensemble.run_ensemble(s).summary().drop("scenario").equals(expected.drop("scenario"))
+
+
+def test_outcomes_are_run_seeds_and_world_k_is_the_mesa_model_seeded_k():
+    s = ensemble.Settings(scenario="rare_earth_embargo", seeds=20, base_seed=7)
+    ens = ensemble.run_ensemble(s)
+    cal, sc, _ = ensemble.load_inputs(s)
+    expected = run_seeds(cal, sc, 40, range(7, 27))
+    pd.testing.assert_frame_equal(ens.outcomes, expected)
+    model = BalancingModel(sc, cal, 40, rng=7)
+    model.run_for(40)
+    table = model.rounds_table()
+    for col in ("jp_compliance", "alignment", "trust_cn"):
+        np.testing.assert_array_equal(ens.rounds[col][:, 0], table[col].to_numpy())
+
+
+def test_near_best_response_divides_a_moved_japan_temperature_too():
+    s = ensemble.Settings(noise="near best response").with_levels({"japan_temperature": 0.2})
+    cal, _, overrides = ensemble.load_inputs(s)
+    assert overrides["japan_temperature"] == pytest.approx(0.02)
+    assert cal.value("compliance_temperature") == pytest.approx(0.005)
+
+
+def test_fan_is_numpys_quantiles_and_survival_counts_breakdowns():
+    ens = ensemble.run_ensemble(ensemble.Settings(scenario="us_escalation", seeds=SEEDS))
+    fan = ens.fan(["jp_compliance", "us_payoff_bn_q"])
+    for col in ("jp_compliance", "us_payoff_bn_q"):
+        q = np.quantile(ens.rounds[col], list(ensemble.QUANTILES.values()), axis=1)
+        sub = fan[fan["column"] == col]
+        for i, name in enumerate(ensemble.QUANTILES):
+            np.testing.assert_allclose(sub[name].to_numpy(), q[i], rtol=0, atol=1e-12)
+    surv = ens.survival()
+    br = ens.outcomes["breakdown_round"].to_numpy()
+    assert surv["surviving"].iloc[-1] == int((br < 0).sum())
+    assert surv["surviving"].is_monotonic_decreasing
+    events = ens.events().set_index("event")
+    assert events.loc["breakdown", "count"] == int((br >= 0).sum())
+    assert (events["ci_low"] <= events["share"]).all()
+    assert (events["share"] <= events["ci_high"]).all()
+
+
+def test_wilson_and_newcombe_intervals():
+    lo, hi = ensemble.wilson_interval(0, 50)
+    assert lo == 0.0 and 0.05 < hi < 0.08
+    lo, hi = ensemble.wilson_interval(50, 50)
+    assert hi == 1.0
+    d = ensemble.difference(98, 200, 50, 200)
+    assert d.diff == pytest.approx(0.24)
+    assert d.low < 0.24 < d.high
+    assert (
+        ensemble.difference(10, 100, 10, 100).low < 0 < ensemble.difference(10, 100, 10, 100).high
+    )
+
+
+def test_bad_settings_are_one_line_errors():
+    with pytest.raises(ConfigError, match="base seed: must be a whole number"):
+        ensemble.parse_seed("abc")
+    with pytest.raises(ConfigError, match="noise"):
+        ensemble.check_settings(ensemble.Settings(noise="loud"))
+    with pytest.raises(ConfigError, match="us_tariff_level: must be in"):
+        ensemble.run_ensemble(ensemble.Settings(seeds=5).with_levels({"us_tariff_level": 1.5}))
+    with pytest.raises(ConfigError, match="two different levers"):
+        ensemble.phase_spec(ensemble.Settings(), "cn_coercion", "cn_coercion", ensemble.COARSE)
+    with pytest.raises(ConfigError, match="not a lever"):
+        ensemble.phase_spec(
+            ensemble.Settings(), "escalation.us_tariff_level", "cn_coercion", ensemble.COARSE
+        )
+
+
+def test_phase_grid_cells_are_ensembles_at_those_levels():
+    s = ensemble.Settings(scenario="us_escalation")
+    spec = ensemble.phase_spec(s, *ensemble.default_levers(load_scenario("us_escalation")), (3, 10))
+    table = ensemble.phase_grid(spec)
+    assert len(table) == 9 and (table["runs"] == 10).all()
+    row = table.iloc[7]
+    cell = ensemble.Settings(scenario="us_escalation", seeds=10).with_levels(
+        {spec.x: row["x"], spec.y: row["y"]}
+    )
+    assert ensemble.run_ensemble(cell).events().set_index("event").loc["breakdown", "count"] == int(
+        row["breakdowns"]
+    )
+
+
+def test_sweep_folder_map_and_cell_ensemble_agree(sweep_folder):
+    phase = ensemble.load_sweep_phase(sweep_folder)
+    assert (phase.x, phase.y) == ("escalation.us_tariff_level", "escalation.us_security_pressure")
+    assert len(phase.table) == 6 and phase.seeds == tuple(range(3, 13))
+    for _, row in phase.table.iterrows():
+        ens = ensemble.sweep_cell_ensemble(phase, row["x"], row["y"])
+        s = ens.summary()
+        assert s["n_toward_us"] == row["toward_us"] and s["runs"] == row["runs"]
+
+
+def test_a_folder_that_is_not_a_finished_grid_sweep_is_a_one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a sweep folder"):
+        ensemble.load_sweep_phase(tmp_path)
+    with pytest.raises(ConfigError, match="give the folder"):
+        ensemble.load_sweep_phase("  ")
+
+
+def test_escalation_controls_set_the_end_levels():
+    cal = load_calibration("article")
+    esc = {c.name: c for c in controls.controls_for(load_scenario("us_escalation"), cal, 40)}
+    assert esc["escalation.us_tariff_level"].default == 0.35
+    assert esc["escalation.us_tariff_level"].label == "US tariff at end of escalation"
+    assert esc["us_tariff_level"].label == "US tariff before the escalation"
+    base = {c.name for c in controls.controls_for(load_scenario("baseline"), cal, 40)}
+    assert base == {n for n in SCENARIO_PARAMETERS if "." not in n}
+    assert esc["escalation.start_round"].high == 39 and esc["escalation.ramp_rounds"].high == 40
+
+
+def test_timeline_in_words():
+    lines = controls.timeline(load_scenario("us_escalation"), {"escalation.us_tariff_level": 1.0})
+    assert (
+        "From round 4 (quarter 5) the US ramps its tariff to 100% and its demand to 0.90 over "
+        "12 quarters (tariff up from 5%, demand up from 0.60), reaching them in round 15 and "
+        "holding them after."
+    ) in lines
+    # A start above the end is a ramp down, and says so.
+    down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_level": 0.5})
+    assert any("(tariff down from 50%, demand up from 0.60)" in line for line in down)
+    embargo = controls.timeline(load_scenario("rare_earth_embargo"))
+    assert any("From round 8 (quarter 9) China withholds 50%" in line for line in embargo)
+
+
+def test_explanation_has_the_rules_numbers():
+    text = controls.explanation(load_calibration("article"))
+    assert "for 4 quarters in a row" in text and "at least 25%" in text and "0.1 or below" in text
+
+
+def test_saved_scenario_yaml_is_a_valid_self_contained_scenario():
+    import yaml
+
+    levels = {"escalation.us_tariff_level": 0.6, "escalation.start_round": 2.0}
+    text = controls.scenario_yaml(load_scenario("us_escalation"), levels, "mine")
+    sc = scenario_from_dict(yaml.safe_load(text))
+    assert sc.name == "mine" and sc.escalation.us_tariff_level == 0.6
+    assert sc.escalation.start_round == 2 and isinstance(sc.escalation.start_round, int)
+    with pytest.raises(ConfigError, match="no spaces"):
+        controls.scenario_yaml(load_scenario("baseline"), {}, "my scenario")
+
+
+def test_every_panel_series_is_a_recorded_column():
+    firms = load_calibration("article").firm_names
+    known = set(ROUND_COLUMNS) | {f"{f}_{c}" for f in firms for c in FIRM_COLUMNS}
+    pans = charts.panels(firms)
+    assert all(s.column in known for p in pans for s in p.series)
+    assert sum(len(p.series) for p in pans) >= 16
+
+
+def test_one_colour_per_actor_in_every_panel():
+    firms = load_calibration("article").firm_names
+    colours: dict[str, set[str]] = {}
+    for p in charts.panels(firms):
+        spec = json.loads(charts.fan_spec(p, firms))
+        scale = spec["layer"][-1]["encoding"]["stroke"]["scale"]
+        for s, colour in zip(scale["domain"], scale["range"], strict=True):
+            actor = next(x.actor for x in p.series if x.label == s)
+            colours.setdefault(actor, set()).add(colour)
+    assert all(len(c) == 1 for c in colours.values()), colours
+    assert len({next(iter(c)) for c in colours.values()}) == len(colours)
+
+
+def test_chart_csvs_are_the_tables_drawn():
+    ens = ensemble.run_ensemble(ensemble.Settings(seeds=SEEDS))
+    items = {c.chart_id: c for c in charts.ensemble_charts(ens)}
+    drawn = json.loads(items["compliance"].data)["fan"]
+    table = pd.read_csv(pd.io.common.StringIO(items["compliance"].csv()))
+    assert len(drawn) == len(table) == 3 * 40
+    np.testing.assert_allclose(
+        [r["q50"] for r in drawn], table["q50"].to_numpy(), rtol=0, atol=1e-6
+    )
+    events = pd.read_csv(pd.io.common.StringIO(items["breakdown"].csv()))
+    assert (
+        events.set_index("event").loc["breakdown", "count"]
+        == ens.summary()["runs"] - ens.summary()["n_balanced"]
+    )
