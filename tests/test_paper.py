@@ -107,6 +107,32 @@ def test_bad_config_is_refused_with_its_key(tmp_path):
 
 # --------------------------------------------------------------------------- state models
 
+#: The state models each shipped figure runs: pressure maps reactive, the others both.
+STATES = {
+    "trajectories": ["strategic", "reactive"],
+    "phase_diagram": ["reactive"],
+    "tipping_points": ["reactive"],
+    "survival": ["strategic", "reactive"],
+    "firms": ["strategic", "reactive"],
+    "calibration_contours": ["reactive"],
+    "sobol": ["reactive"],
+}
+
+
+def test_every_table_says_which_state_model_and_the_manifest_too(two_runs):
+    first, _ = two_runs
+    manifest = json.loads((first / "MANIFEST.json").read_text())["figures"]
+    assert set(STATES) == set(FIGURES)
+    for name, models in STATES.items():
+        table = pd.read_csv(first / "data" / f"{name}.csv")
+        assert list(dict.fromkeys(table["states"])) == models, name
+        designs = manifest[name]["designs"].values()
+        assert sorted({d["states"] for d in designs}) == sorted(models), name
+        for d in designs:
+            assert d["us_policy"] == [d["states"]] and d["china_policy"] == [d["states"]], name
+    hashes = [d["config_hash"] for d in manifest["survival"]["designs"].values()]
+    assert len(set(hashes)) == len(hashes) == 4  # 2 state models x 2 noise levels
+
 
 def test_state_models_are_checked_like_noise_levels():
     assert sweeps.state_models({}) == ["strategic"]
