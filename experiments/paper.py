@@ -188,8 +188,15 @@ def _config_rel(path: Path) -> str:
         return _rel(path)
 
 
-def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, Any]:
-    """Compute one figure's data, write its CSV (and images); return its manifest entry."""
+def build_figure(
+    fig: PaperFigure, out: Path, images: bool = True, version: str | None = None
+) -> dict[str, Any]:
+    """Compute one figure's data, write its CSV (and images); return its manifest entry.
+
+    ``version``: the code version to record (default: read now; :func:`generate` reads it
+    once, before writing anything, since its own outputs in ``results/paper`` would otherwise
+    mark a clean checkout dirty).
+    """
     t0 = time.perf_counter()
     kind = kinds()[fig.kind]
     data = kind.build(fig.config)
@@ -230,7 +237,7 @@ def build_figure(fig: PaperFigure, out: Path, images: bool = True) -> dict[str, 
             "columns": [{"name": c, "unit": data.units[c]} for c in data.table.columns],
         },
         "figures": files,
-        "code_version": code_version(),
+        "code_version": version or code_version(),
     }
 
 
@@ -335,15 +342,16 @@ def generate(
     if entries and manifest.get("scale") not in scales | {None}:
         entries = {}  # a different scale: start afresh rather than mix sizes
     t0 = time.perf_counter()
+    version = code_version()  # before anything is written: the outputs are tracked files
     print(f"paper figures ({', '.join(sorted(scales))} scale) -> {_rel(out)}", flush=True)
     for fig in figures:
-        entries[fig.name] = build_figure(fig, out, images)
+        entries[fig.name] = build_figure(fig, out, images, version)
     entries = dict(sorted(entries.items(), key=lambda kv: kv[1]["number"]))
     manifest = {
         "about": "Paper figures: python -m experiments.paper (make figures); "
         "verify with python -m experiments.paper --check (make figures-check).",
         "scale": figures[0].scale if figures else manifest.get("scale"),
-        "code_version": code_version(),
+        "code_version": version,
         **detector_record(entries),
         "float_format": {"decimals": DECIMALS, "format": FLOAT_FORMAT},
         "versions": _versions(),

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from experiments import paper
+from experiments.figures import kinds, sweeps
 from sim.core.errors import ConfigError
 
 FIGURES = sorted(p.stem for p in paper.PAPER_CONFIGS.glob("*.yaml"))
@@ -87,7 +88,7 @@ def test_figures_check_passes_and_names_a_tampered_figure(two_runs, tmp_path, ca
     csv = out / "data" / "tipping_points.csv"
     lines = csv.read_text().splitlines(keepends=True)
     cells = lines[1].split(",")
-    cells[6] = "0.123"  # the tipping point of the first row
+    cells[lines[0].split(",").index("tipping_us_tariff_end_share")] = "0.123"  # first row's
     lines[1] = ",".join(cells)
     csv.write_text("".join(lines))
     assert paper.main(["--check", "--out", str(out)]) == 1
@@ -102,3 +103,95 @@ def test_bad_config_is_refused_with_its_key(tmp_path):
     (tmp_path / "phase_diagram.yaml").write_text(src.replace("level: 0.5", "levl: 0.5"))
     with pytest.raises(ConfigError, match="phase_diagram.levl"):
         paper.load_figures(tmp_path)
+
+
+# --------------------------------------------------------------------------- state models
+
+#: The state models each shipped figure runs: pressure maps reactive, the others both.
+STATES = {
+    "trajectories": ["strategic", "reactive"],
+    "phase_diagram": ["reactive"],
+    "tipping_points": ["reactive"],
+    "survival": ["strategic", "reactive"],
+    "firms": ["strategic", "reactive"],
+    "calibration_contours": ["reactive"],
+    "sobol": ["reactive"],
+}
+
+
+def test_every_table_says_which_state_model_and_the_manifest_too(two_runs):
+    first, _ = two_runs
+    manifest = json.loads((first / "MANIFEST.json").read_text())["figures"]
+    assert set(STATES) == set(FIGURES)
+    for name, models in STATES.items():
+        table = pd.read_csv(first / "data" / f"{name}.csv")
+        assert list(dict.fromkeys(table["states"])) == models, name
+        designs = manifest[name]["designs"].values()
+        assert sorted({d["states"] for d in designs}) == sorted(models), name
+        for d in designs:
+            assert d["us_policy"] == [d["states"]] and d["china_policy"] == [d["states"]], name
+    hashes = [d["config_hash"] for d in manifest["survival"]["designs"].values()]
+    assert len(set(hashes)) == len(hashes) == 4  # 2 state models x 2 noise levels
+
+
+def test_state_models_are_checked_like_noise_levels():
+    assert sweeps.state_models({}) == ["strategic"]
+    assert sweeps.state_models({"states": ["reactive", "strategic"]}) == ["reactive", "strategic"]
+    for bad, message in (
+        ("reactive", "expected a list of state models"),
+        (["scripted"], "unknown state model 'scripted'"),
+        (["reactive", "reactive"], "listed twice"),
+    ):
+        with pytest.raises(ConfigError, match=message) as err:
+            sweeps.state_models({"states": bad})
+        assert err.value.key == "states" and "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="one state model"):
+        sweeps.state_models({"states": ["strategic", "reactive"]}, one=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "states"),
+    [("phase_diagram", ["bogus"]), ("tipping_points", ["strategic", "reactive"])],
+)
+def test_bad_states_stop_a_figure_before_it_runs(name, states):
+    fig = paper.load_figure(paper.PAPER_CONFIGS / f"{name}.yaml", "small")
+    with pytest.raises(ConfigError) as err:
+        kinds()[fig.kind].build({**fig.config, "states": states})
+    assert err.value.key == "states"
+
+
+def test_the_state_model_goes_into_every_scenario_and_the_config_hash():
+    """A scenario axis too (plan_sweep loads its scenarios by name, without overrides)."""
+    from sim.catalog import load_calibration, load_scenario
+    from sim.sweep.plan import plan_sweep
+
+    spec = {
+        "name": "t",
+        "design": "grid",
+        "axes": {"scenario": {"values": ["baseline", "us_escalation"]}},
+        "replicates": 1,
+    }
+    base = {
+        "calibration": load_calibration("article").to_dict(),
+        "scenario": load_scenario("baseline"),
+        "rounds": 4,
+    }
+    plan = plan_sweep(spec, base)
+    assert sweeps.at_states(plan, "strategic") is plan  # the scenarios' own default
+    reactive = sweeps.at_states(plan, "reactive")
+    assert {(s.us_policy, s.china_policy) for s in reactive.scenarios.values()} == {
+        ("reactive", "reactive")
+    }
+    assert reactive.config_hash != plan.config_hash
+    assert reactive.identity["scenarios"]["us_escalation"]["us_policy"] == "reactive"
+    # without a scenario axis: the same hash as a sweep whose base scenario is reactive
+    # (what an experiment config's `scenario: {us_policy: reactive, ...}` gives)
+    grid = {"name": "t", "design": "grid", "axes": {"fiscal_stress": {"values": [0.0, 1.0]}}}
+    reactive_base = {
+        **base,
+        "scenario": load_scenario("baseline", us_policy="reactive", china_policy="reactive"),
+    }
+    assert (
+        sweeps.at_states(plan_sweep(grid, base), "reactive").config_hash
+        == plan_sweep(grid, reactive_base).config_hash
+    )

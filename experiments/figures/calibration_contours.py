@@ -1,7 +1,9 @@
 """Figure kind ``calibration_contours``: does the phase diagram depend on the calibration?
 
 The phase grid (:mod:`.phase_diagram`) crossed with a ``calibration`` axis (the
-``calibration_check`` experiment), at the calibrated noise. Drawn as each calibration's
+``calibration_check`` experiment), at the calibrated noise, under one state model
+(``states``, default strategic; the shipped config runs reactive states, since strategic
+states do not apply the pressures the axes set). Drawn as each calibration's
 ``level`` contour of the breakdown probability (line style in the figure's order, the
 reference first) over the difference of the probabilities; the table also counts ruptures.
 """
@@ -18,13 +20,13 @@ from matplotlib.lines import Line2D
 
 from experiments.figures import grids, labels, style
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import pct, signed
+from experiments.figures.text import pct, signed, states_phrase
 from sim.core.errors import ConfigError
 
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
     """The phase grid under each calibration (a calibration axis): one row per cell."""
-    data = grids.grid_table(cfg, "paper_calibration_contours")
+    data = grids.grid_table(cfg, "paper_calibration_contours", one_state_model=True)
     if data.table["calibration"].nunique() < 2:
         raise ConfigError("sweep.axes", "calibration_contours needs a calibration axis")
     return data
@@ -62,7 +64,8 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     if star is not None:
         handles.append(star)
     grids.label_axes(ax, table, cfg)
-    ax.set_title(f"{level:.0%} contour of P(breakdown) under both calibrations", loc="left")
+    states = states_phrase(str(table["states"].iloc[0]), short=True)
+    ax.set_title(f"{level:.0%} contour of P(breakdown), both calibrations, {states}", loc="left")
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
 
@@ -109,7 +112,8 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     only_b = int(((b >= level) & (a < level)).sum())
     diff = b - a
     text = (
-        f"Breakdown is more likely than not in {na:,} of {total:,} cells ({pct(na / total)}) "
+        f"{states_phrase(t['states'].iloc[0], capital=True)}, breakdown is more likely than "
+        f"not in {na:,} of {total:,} cells ({pct(na / total)}) "
         f"under {labels.calibration_phrase(ref)} and {nb:,} ({pct(nb / total)}) under "
         f"{labels.calibration_phrase(other)}; the two {pct(level, 0)} contours classify "
         f"{only_a + only_b:,} cells ({pct((only_a + only_b) / total)}) differently ({only_a:,} "
@@ -139,7 +143,7 @@ def _rupture_text(t: pd.DataFrame, ref: str, other: str) -> str:
 KIND = FigureKind(
     name="calibration_contours",
     required={"scenario", "sweep", "level", "reference_calibration"},
-    optional={"calibration"},
+    optional={"calibration", "states"},
     build=build,
     draw=draw,
     describe=describe,

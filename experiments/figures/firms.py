@@ -1,8 +1,9 @@
 """Figure kind ``firms``: what each scenario does to the calibration's firms.
 
-A grid over the scenario axis (every scenario runs the same seeds); per calibration, scenario
-and firm the cumulative profit, its change against the reference scenario paired by seed, and
-the mean lobbying effort. The firms are the calibration's (or the config's ``firms``): their
+A grid over the scenario axis (every scenario runs the same seeds), under each of the config's
+state models (``states``: strategic, reactive); per state model, calibration, scenario and firm
+the cumulative profit, its change against the reference scenario (same state model) paired by
+seed, and the mean lobbying effort. The firms are the calibration's (or the config's ``firms``): their
 colours follow the palette in calibration order and their names come from the calibration
 (:meth:`sim.core.calibration.Calibration.firm_label`).
 """
@@ -23,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import listing, num, signed
+from experiments.figures.text import listing, num, signed, states_phrase
 from sim.core.errors import ConfigError
 
 # --------------------------------------------------------------------------- data
@@ -39,10 +40,16 @@ def _summary(stem: str, unit: str, values: np.ndarray) -> dict[str, float]:
 
 
 def _rows(
-    runs: pd.DataFrame, cal_name: str, scen: Sequence[str], ref: str, firms: Sequence[str]
+    runs: pd.DataFrame,
+    states: str,
+    cal_name: str,
+    scen: Sequence[str],
+    ref: str,
+    firms: Sequence[str],
 ) -> Iterator[dict[str, Any]]:
-    """The table rows of one calibration: per scenario and firm, paired by seed with ``ref``."""
-    sub = runs[runs["calibration"] == cal_name]
+    """The table rows of one state model and calibration: per scenario and firm, paired by seed
+    with ``ref``."""
+    sub = runs[(runs["states"] == states) & (runs["calibration"] == cal_name)]
     ref_runs = sub[sub["scenario"] == ref].set_index("seed")
     for sc_name in scen:
         g = sub[sub["scenario"] == sc_name].set_index("seed")
@@ -51,6 +58,7 @@ def _rows(
             base = ref_runs.loc[g.index, f"cum_{firm}_profit_bn"].to_numpy(np.float64)
             lobbying = g[f"mean_{firm}_lobbying"].to_numpy(np.float64)
             yield {
+                "states": states,
                 "calibration": cal_name,
                 "scenario": sc_name,
                 "firm": firm,
@@ -65,6 +73,7 @@ def _rows(
 
 def _units(ref: str) -> dict[str, str]:
     return {
+        "states": sweeps.STATES_UNIT,
         "calibration": "calibration name (configs/calibration)",
         "scenario": "scenario name (configs/scenario)",
         "firm": "firm (calibration firm profile)",
@@ -90,16 +99,24 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
     The change against the reference scenario is paired by seed (every scenario runs the same
     seeds): per seed ``(profit - reference profit) / reference profit``, then mean and 90% range.
     """
-    runs, plan = sweeps.run_design(cfg, cfg["sweep"], "paper_firms")
+    runs, plans = sweeps.run_designs(cfg, cfg["sweep"], "paper_firms")
+    plan = next(iter(plans.values()))
     ref = cfg["reference_scenario"]
     scen = sweeps.axis_values(cfg["sweep"], "scenario") or sorted(plan.scenarios)
     if ref not in scen:
         raise ConfigError("reference_scenario", f"{ref!r} is not on the scenario axis {scen}")
     cal_names = sorted(plan.calibrations)
     firms = list(cfg.get("firms") or plan.calibrations[cal_names[0]].firm_names)
-    table = pd.DataFrame([row for c in cal_names for row in _rows(runs, c, scen, ref, firms)])
+    models = list(dict.fromkeys(st for st, _ in plans))
+    table = pd.DataFrame(
+        [row for st in models for c in cal_names for row in _rows(runs, st, c, scen, ref, firms)]
+    )
     return FigureData(
-        table, _units(ref), plan.n_runs, sweeps.plan_seeds(plan), {"grid": sweeps.design_info(plan)}
+        table,
+        _units(ref),
+        sum(p.n_runs for p in plans.values()),
+        sweeps.plan_seeds(plan),
+        sweeps.designs_record("grid", plans),
     )
 
 
@@ -164,21 +181,27 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     """Per scenario and firm: cumulative profit, change against the reference, lobbying."""
     firms = list(dict.fromkeys(table["firm"]))
     cals = list(dict.fromkeys(table["calibration"]))
+    groups = list(dict.fromkeys(zip(table["states"], table["calibration"], strict=True)))
+    several = table["states"].nunique() > 1
     colors = style.firm_colors(firms, labels.calibration(cals[0]))
     panels = _panels(cfg["reference_scenario"])
-    fig = Figure(figsize=(style.WIDE, 2.9 * len(cals) + 0.3), layout="constrained")
-    axes = fig.subplots(len(cals), len(panels), sharey=True, squeeze=False)
+    if (table["lobbying_effort_q95_share"] == 0).all():  # nobody lobbies: the table says so
+        panels = [x for x in panels if x[0] != "lobbying_effort"]
+    fig = Figure(figsize=(style.WIDE, 2.9 * len(groups) + 0.3), layout="constrained")
+    axes = fig.subplots(len(groups), len(panels), sharey=True, sharex="col", squeeze=False)
     letters = iter(style.LETTERS)
-    for r, cal in enumerate(cals):
-        d = table[table["calibration"] == cal]
+    for r, (states, cal) in enumerate(groups):
+        d = table[(table["states"] == states) & (table["calibration"] == cal)]
+        tags = [states_phrase(states, short=True).capitalize()] if several else []
+        tags += [labels.calibration_label(cal)] if len(cals) > 1 else []
         for c, (stem, unit, xlabel, title) in enumerate(panels):
             ax = axes[r, c]
             _bars(ax, d, stem, unit, firms, colors)
             if stem == "profit_change":
                 ax.axvline(0, color="0.3", lw=0.8)
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel("")
-            style.panel_title(ax, next(letters), title + (f" ({cal})" if len(cals) > 1 else ""))
+            ax.set_xlabel(xlabel if r == len(groups) - 1 else "")
+            ax.set_ylabel("\n".join(tags) if c == 0 and tags else "")
+            style.panel_title(ax, next(letters), title)
     handles: list[Any] = [
         mpl.patches.Patch(color=colors[f], label=labels.firm_label(f, cals[0])) for f in firms
     ]
@@ -229,6 +252,8 @@ def _changes_text(d: pd.DataFrame, cal: str, ref: str) -> list[str]:
 
 def _lobbying_text(d: pd.DataFrame, ref: str) -> list[str]:
     """Scenarios without lobbying, and the one with the weakest (non-zero) lobbying."""
+    if (d["lobbying_effort_q95_share"] == 0).all():
+        return ["No firm lobbies in any scenario (effort 0 in every run)."]
     out = []
     for sc in dict.fromkeys(d["scenario"]):
         g = d[d["scenario"] == sc]
@@ -265,31 +290,39 @@ def _events_text(d: pd.DataFrame) -> list[str]:
 
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
-    """Per calibration: the reference's profits and lobbying, then each scenario's changes."""
+    """Per state model and calibration: the reference's profits and lobbying, then each
+    scenario's changes."""
     ref = cfg["reference_scenario"]
-    out = []
-    for cal in dict.fromkeys(t["calibration"]):
-        d = t[t["calibration"] == cal]
+    paragraphs = []
+    for states, cal in dict.fromkeys(zip(t["states"], t["calibration"], strict=True)):
+        d = t[(t["states"] == states) & (t["calibration"] == cal)]
         r = d[d["scenario"] == ref]
-        out.append(
-            f"Under {labels.scenario_phrase(ref)} ({labels.calibration_phrase(cal)}) "
+        out = [
+            f"{states_phrase(states, capital=True)}: under {labels.scenario_phrase(ref)} "
+            f"({labels.calibration_phrase(cal)}) "
             + listing([labels.firm_label(f, cal) for f in r["firm"]])
             + " earn "
             + listing([f"${v:,.0f}bn" for v in r["cum_profit_mean_bn"]])
-            + f" over {int(cfg['rounds'])} quarters and lobby with mean effort "
-            + listing([num(v) for v in r["lobbying_effort_mean_share"]])
+            + f" over {int(cfg['rounds'])} quarters"
+            + (
+                " and lobby with mean effort "
+                + listing([num(v) for v in r["lobbying_effort_mean_share"]])
+                if (d["lobbying_effort_q95_share"] > 0).any()
+                else ""
+            )
             + "."
-        )
+        ]
         out += _changes_text(d, cal, ref)
         out += _lobbying_text(d, ref)
         out += _events_text(d)
-    return " ".join(out)
+        paragraphs.append(" ".join(out))
+    return "\n\n".join(paragraphs)
 
 
 KIND = FigureKind(
     name="firms",
     required={"sweep", "reference_scenario"},
-    optional={"scenario", "calibration", "firms"},
+    optional={"scenario", "calibration", "firms", "states"},
     build=build,
     draw=draw,
     describe=describe,

@@ -1,11 +1,10 @@
 """The breakdown grid over two design parameters: its table, lookups and heatmap drawing.
 
-Shared by :mod:`.phase_diagram` and :mod:`.calibration_contours`: per noise level and cell of
-a grid design (optionally crossed with a calibration or scenario axis) the runs, breakdowns,
-breakdown share with its Wilson 95% interval, the side shares, and the ruptures (a relation
-the US or China collapsed by its own actions: recorded, not a breakdown) (:func:`grid_table`);
-the cell at the
-scenario's own levels (:func:`scenario_point`, :func:`cell_at`); and the seaborn heatmap with
+Shared by :mod:`.phase_diagram` and :mod:`.calibration_contours`: per state model, noise level
+and cell of a grid design (optionally crossed with a calibration or scenario axis) the runs,
+breakdowns, breakdown share with its Wilson 95% interval, the side shares, and the ruptures (a
+relation the US or China collapsed by its own actions: recorded, not a breakdown)
+(:func:`grid_table`); the cell at the scenario's own levels (:func:`scenario_point`, :func:`cell_at`); and the seaborn heatmap with
 a contour and the scenario's star in data coordinates (:func:`heatmap`, :func:`contour`,
 :func:`mark_scenario`). The grid's x and y are the first and second parameter of the
 table's columns, i.e. in the design's axis order (:func:`grid_axes`; not the config's key order,
@@ -89,25 +88,37 @@ def cells(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     )
 
 
-def grid_table(cfg: Mapping[str, Any], name: str) -> FigureData:
-    """Run the config's ``sweep`` grid at each noise level; one row per noise level and cell."""
-    runs, plans = sweeps.run_noise_designs(cfg, cfg["sweep"], name)
-    levels = list(plans)
-    plan = plans[levels[0]]
+def grid_table(cfg: Mapping[str, Any], name: str, one_state_model: bool = False) -> FigureData:
+    """Run the config's ``sweep`` grid under each state model and at each noise level; one row
+    per state model, noise level and cell (``one_state_model``: the figure draws one)."""
+    runs, plans = sweeps.run_designs(cfg, cfg["sweep"], name, one_state_model=one_state_model)
+    variants = list(plans)
+    plan = plans[variants[0]]
     params = list(plan.design.params)
     cats = [c for c in ("calibration", "scenario") if c in plan.design.points]
-    table = cells(runs.assign(_n=sweeps.order(runs["noise"], levels)), ["_n", *cats, *params])
-    table.insert(0, "noise", [levels[i] for i in table.pop("_n")])
+    pos = {v: i for i, v in enumerate(variants)}
+    variant = [pos[v] for v in zip(runs["states"], runs["noise"], strict=True)]
+    table = cells(runs.assign(_v=np.asarray(variant, dtype=np.int64)), ["_v", *cats, *params])
+    picked = [variants[i] for i in table.pop("_v")]
+    table.insert(0, "noise", [n for _, n in picked])
+    table.insert(0, "states", [st for st, _ in picked])
     if "calibration" not in table:
         table.insert(0, "calibration", next(iter(plan.calibrations)))
     if "scenario" not in table:
         table.insert(0, "scenario", next(iter(plan.scenarios)))
     table = table.rename(columns={p: sweeps.param_column(p) for p in params})
-    lead = ["scenario", "calibration", "noise", *[sweeps.param_column(p) for p in params]]
+    lead = [
+        "scenario",
+        "calibration",
+        "states",
+        "noise",
+        *[sweeps.param_column(p) for p in params],
+    ]
     table = table[lead + [c for c in table if c not in lead]]
     units = {
         "scenario": "scenario name (configs/scenario)",
         "calibration": "calibration name (configs/calibration)",
+        "states": sweeps.STATES_UNIT,
         "noise": sweeps.NOISE_UNIT,
         **{sweeps.param_column(p): sweeps.param_unit(p, plan) for p in params},
         **CELL_UNITS,
@@ -117,7 +128,7 @@ def grid_table(cfg: Mapping[str, Any], name: str) -> FigureData:
         units,
         sum(p.n_runs for p in plans.values()),
         sweeps.plan_seeds(plan),
-        sweeps.noise_designs("grid", plans),
+        sweeps.designs_record("grid", plans),
     )
 
 

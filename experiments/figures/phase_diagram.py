@@ -1,11 +1,11 @@
 """Figure kind ``phase_diagram``: where balancing breaks over two escalation levels.
 
 A grid over two design parameters (the ``breakdown_grid`` axes: the US tariff and demanded
-compliance the US escalates to), run at each of the config's noise levels (calibrated
-temperatures, near best response); per cell the breakdown probability with its Wilson 95%
-interval, the shares that broke toward each side and the ruptures
-(:func:`experiments.figures.grids.grid_table`). Drawn with one column per noise level and
-three rows: the probability with its ``level`` contour, the net side of breakdown, and the
+compliance the US escalates to), run under each of the config's state models (``states``:
+strategic, reactive) and at each of its noise levels (calibrated temperatures, near best
+response); per cell the breakdown probability with its Wilson 95% interval, the shares that
+broke toward each side and the ruptures (:func:`experiments.figures.grids.grid_table`). Drawn
+with one column per state model and noise level and three rows: the probability with its ``level`` contour, the net side of breakdown, and the
 probability of a rupture (a relation collapsed by the other state's own actions, not a
 breakdown), each with the breakdown contour.
 """
@@ -22,11 +22,20 @@ from matplotlib.lines import Line2D
 
 from experiments.figures import grids, style
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import grid_step, interval, noise_phrase, pct, ranges
+from experiments.figures.text import (
+    grid_step,
+    interval,
+    noise_phrase,
+    pct,
+    ranges,
+    states_phrase,
+    variant_title,
+)
 
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
-    """Breakdown probability (Wilson 95%), side and ruptures per noise level and grid cell."""
+    """Breakdown probability (Wilson 95%), side and ruptures per state model, noise level and
+    grid cell."""
     return grids.grid_table(cfg, "paper_phase_diagram")
 
 
@@ -45,17 +54,19 @@ ROWS = [
 
 
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
-    """Columns: noise levels; rows: P(breakdown) with its contour, its side, P(rupture)."""
+    """Columns: state models x noise levels; rows: P(breakdown) with its contour, its side,
+    P(rupture)."""
     x, y = grids.grid_columns(table, cfg)
     level = float(cfg["level"])
-    levels = list(dict.fromkeys(table["noise"]))
+    levels = list(dict.fromkeys(zip(table["states"], table["noise"], strict=True)))
+    several = table["states"].nunique() > 1
     table = table.assign(net_side=table["toward_us_share"] - table["toward_china_share"])
     fig = Figure(figsize=(style.WIDE, 2.75 * len(ROWS) + 0.4), layout="constrained")
     axes = fig.subplots(len(ROWS), len(levels), squeeze=False, sharex=True, sharey=True)
     handles: list[Any] = []
     star = None
-    for c, noise in enumerate(levels):
-        t = table[table["noise"] == noise]
+    for c, (states, noise) in enumerate(levels):
+        t = table[(table["states"] == states) & (table["noise"] == noise)]
         xs, ys, p = grids.pivot(t, x, y, "breakdown_share")
         for r, (col, cmap, (lo, hi), bar, title) in enumerate(ROWS):
             ax = axes[r, c]
@@ -72,17 +83,22 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
             if c:
                 ax.set_ylabel("")
             letter = style.LETTERS[r * len(levels) + c]
-            style.panel_title(ax, letter, f"{title}, {noise_phrase(noise, short=True)}")
+            style.panel_title(ax, letter, f"{title}, {variant_title(states, noise, several)}")
     for r, (_, _, _, bar, _) in enumerate(ROWS):
         grids.colorbar(list(axes[r]), bar.format(rounds=cfg["rounds"]))
     if star is not None:
         handles.append(star)
-    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    if not several:  # the one state model, said on the figure (several: in the titles)
+        states = levels[0][0]
+        text = states_phrase(states).removeprefix("under ")
+        handles.append(Line2D([], [], ls="none", label=text[:1].upper() + text[1:]))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
 
 
-def _noise_text(t: pd.DataFrame, cfg: Mapping[str, Any], noise: str) -> str:
-    """Where breakdown is likely at one noise level, toward which side, and the ruptures."""
+def _variant_text(t: pd.DataFrame, cfg: Mapping[str, Any], states: str, noise: str) -> str:
+    """Where breakdown is likely under one state model and noise level, toward which side,
+    and the ruptures."""
     x, y = grids.grid_columns(t, cfg)
     level = float(cfg["level"])
     hi = t[t["breakdown_share"] >= level]
@@ -92,7 +108,10 @@ def _noise_text(t: pd.DataFrame, cfg: Mapping[str, Any], noise: str) -> str:
     us = float((hi["toward_us_share"] * hi["runs"]).sum() / runs) if runs else np.nan
     cn = float((hi["toward_china_share"] * hi["runs"]).sum() / runs) if runs else np.nan
     china_cells = hi[hi["toward_china_share"] > hi["toward_us_share"]]
-    text = f"{noise_phrase(noise, capital=True)}, breakdown within {int(cfg['rounds'])} quarters "
+    text = (
+        f"{states_phrase(states, capital=True)} {noise_phrase(noise)}, breakdown within "
+        f"{int(cfg['rounds'])} quarters "
+    )
     if n:
         text += (
             f"is more likely than not in {n:,} of the {total:,} cells ({pct(n / total)}), at "
@@ -135,14 +154,18 @@ def _noise_text(t: pd.DataFrame, cfg: Mapping[str, Any], noise: str) -> str:
 
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
-    """Per noise level: where breakdown is likely, its side, ruptures, the scenario's cell."""
-    return "\n\n".join(_noise_text(t[t["noise"] == n], cfg, n) for n in dict.fromkeys(t["noise"]))
+    """Per state model and noise level: where breakdown is likely, its side, ruptures, the
+    scenario's cell."""
+    variants = dict.fromkeys(zip(t["states"], t["noise"], strict=True))
+    return "\n\n".join(
+        _variant_text(t[(t["states"] == st) & (t["noise"] == n)], cfg, st, n) for st, n in variants
+    )
 
 
 KIND = FigureKind(
     name="phase_diagram",
     required={"scenario", "calibration", "sweep", "level"},
-    optional={"noise"},
+    optional={"noise", "states"},
     build=build,
     draw=draw,
     describe=describe,

@@ -1,8 +1,9 @@
-"""Figure kind ``sobol``: which assumptions the breakdown probability is sensitive to.
+"""Figure kind ``sobol``: which inputs the breakdown probability is sensitive to.
 
-A Saltelli design (the ``sobol_assumptions`` experiment); the per-point breakdown probability
-is decomposed by :func:`experiments.analysis.sobol_indices` into first-order (S1) and total
-(ST) indices with bootstrap intervals. Drawn with :func:`experiments.plots.sobol_bars`, the
+A Saltelli design (the ``sobol_uncertain`` or ``sobol_assumptions`` experiment), run under one
+state model (``states``, default strategic); the per-point breakdown probability is decomposed
+by :func:`experiments.analysis.sobol_indices` into first-order (S1) and total (ST) indices
+with bootstrap intervals. Drawn with :func:`experiments.plots.sobol_bars`, the
 parameters labelled from the parameter registry.
 """
 
@@ -19,9 +20,10 @@ from experiments import analysis as A
 from experiments import plots
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import num, pct
+from experiments.figures.text import num, pct, states_phrase
 
 UNITS = {
+    "states": sweeps.STATES_UNIT,
     "output": "model output decomposed: p_breakdown = share of a point's seeds that broke down",
     "parameter": "sampled parameter (calibration entry, firm entry or scenario level)",
     "low": "lower end of the sampled range (the parameter's own unit, see docs/ODD.md)",
@@ -47,7 +49,8 @@ def _keep(part: pd.DataFrame) -> pd.DataFrame:
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
     """First-order and total Sobol indices (95% intervals) of the breakdown probability."""
-    runs, plan = sweeps.run_design(cfg, cfg["sweep"], "paper_sobol", _keep)
+    states = sweeps.state_models(cfg, one=True)[0]
+    runs, plan = sweeps.run_design(cfg, cfg["sweep"], "paper_sobol", _keep, states=states)
     # sobol_indices averages each point's runs; the point's parameter values come from the
     # design (one row per point), attached to every run of the point.
     params = list(plan.design.params)
@@ -63,6 +66,7 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
     ranges = {r.param: r for r in plan.design.ranges}
     table = pd.DataFrame(
         {
+            "states": states,
             "output": idx["output"],
             "parameter": idx["parameter"],
             "low": [ranges[p].low for p in idx["parameter"]],
@@ -73,7 +77,11 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
     order = table["ST_variance_share"].rank(ascending=False, method="first")
     table["rank_by_ST"] = order.astype(np.int64)
     return FigureData(
-        table, UNITS, plan.n_runs, sweeps.plan_seeds(plan), {"sobol": sweeps.design_info(plan)}
+        table,
+        UNITS,
+        plan.n_runs,
+        sweeps.plan_seeds(plan),
+        {"sobol": sweeps.design_info(plan, states=states)},
     )
 
 
@@ -91,7 +99,8 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
     ax.axvline(0, color="0.3", lw=0.8)
     ax.legend(loc="lower right", title=None)
     ax.set_title(
-        f"Sensitivity of P(breakdown) to the {len(table)} sampled parameters (top {cfg['top']})",
+        f"Sensitivity of P(breakdown) to the {len(table)} sampled parameters (top {cfg['top']}), "
+        f"{states_phrase(str(table['states'].iloc[0]), short=True)}",
         loc="left",
     )
     return fig
@@ -108,7 +117,8 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
         for _, r in top.iterrows()
     ]
     return (
-        f"Of the {len(t)} sampled parameters, the breakdown probability is most sensitive to "
+        f"{states_phrase(t['states'].iloc[0], capital=True)}, of the {len(t)} sampled "
+        "parameters the breakdown probability is most sensitive to "
         + ", ".join(items[:-1])
         + f" and {items[-1]}. The first-order indices sum to {num(s1)}, so about "
         f"{pct(max(0.0, 1 - s1), 0)} of the variance comes from interactions (breakdown needs "
@@ -119,7 +129,7 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
 KIND = FigureKind(
     name="sobol",
     required={"scenario", "calibration", "sweep", "output", "top", "analysis_seed"},
-    optional=set(),
+    optional={"states"},
     build=build,
     draw=draw,
     describe=describe,

@@ -1,11 +1,12 @@
-"""Figure kind ``survival``: time to breakdown per scenario, calibration and noise level.
+"""Figure kind ``survival``: time to breakdown per scenario, calibration, state model and noise.
 
-A grid over the categorical axes ``calibration`` x ``scenario``, run at each of the config's
-noise levels (calibrated temperatures, near best response); Kaplan-Meier share of runs still
-balancing per quarter (:func:`experiments.analysis.survival`, censored at the horizon), with
-each group's breakdowns and ruptures (a relation the US or China collapsed by its own actions:
-recorded, not a breakdown, so it does not end a curve). One panel per noise level and
-calibration, one step curve per scenario.
+A grid over the categorical axes ``calibration`` x ``scenario``, run under each of the config's
+state models (``states``: strategic, reactive) and at each of its noise levels (calibrated
+temperatures, near best response); Kaplan-Meier share of runs still balancing per quarter
+(:func:`experiments.analysis.survival`, censored at the horizon), with each group's breakdowns
+and ruptures (a relation the US or China collapsed by its own actions: recorded, not a
+breakdown, so it does not end a curve). One row of panels per state model and noise level,
+one panel per calibration, one step curve per scenario.
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from matplotlib.ticker import PercentFormatter
 from experiments import analysis as A
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import interval, listing, noise_phrase, pct
+from experiments.figures.text import (
+    interval,
+    listing,
+    noise_phrase,
+    pct,
+    states_phrase,
+    variant_title,
+)
 
 UNITS = {
+    "states": sweeps.STATES_UNIT,
     "noise": sweeps.NOISE_UNIT,
     "calibration": "calibration name (configs/calibration)",
     "scenario": "scenario name (configs/scenario)",
@@ -41,11 +50,12 @@ UNITS = {
     "ruptures_by_china": "runs of the group in which China collapsed the relation by its own "
     "actions (a rupture, not a breakdown)",
 }
-KEYS = ["noise", "calibration", "scenario"]
+KEYS = ["states", "noise", "calibration", "scenario"]
 
 
 def _counts(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per noise level, calibration and scenario: runs toward each side and ruptured by each."""
+    """Per state model, noise level, calibration and scenario: runs toward each side and
+    ruptured by each."""
     o, r = runs["outcome"].astype(str), runs["rupture"].astype(str)
     frame = runs[KEYS].assign(
         toward_us=(o == "us").astype(np.int64),
@@ -57,8 +67,9 @@ def _counts(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
-    """Kaplan-Meier share still balancing per quarter, per noise, calibration and scenario."""
-    runs, plans = sweeps.run_noise_designs(cfg, cfg["sweep"], "paper_survival")
+    """Kaplan-Meier share still balancing per quarter, per state model, noise, calibration and
+    scenario."""
+    runs, plans = sweeps.run_designs(cfg, cfg["sweep"], "paper_survival")
     plan = next(iter(plans.values()))
     keys = KEYS
     curves, medians = A.survival(runs, keys)
@@ -80,12 +91,13 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
     cals = sweeps.axis_values(cfg["sweep"], "calibration") or sorted(plan.calibrations)
     curves = (
         curves.assign(
-            _n=sweeps.order(curves["noise"], list(plans)),
+            _m=sweeps.order(curves["states"], list(dict.fromkeys(st for st, _ in plans))),
+            _n=sweeps.order(curves["noise"], list(dict.fromkeys(n for _, n in plans))),
             _c=sweeps.order(curves["calibration"], cals),
             _s=sweeps.order(curves["scenario"], scen),
         )
-        .sort_values(["_n", "_c", "_s", "quarter"], kind="mergesort")
-        .drop(columns=["_n", "_c", "_s"])
+        .sort_values(["_m", "_n", "_c", "_s", "quarter"], kind="mergesort")
+        .drop(columns=["_m", "_n", "_c", "_s"])
         .reset_index(drop=True)
     )
     return FigureData(
@@ -93,7 +105,7 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
         UNITS,
         sum(p.n_runs for p in plans.values()),
         sweeps.plan_seeds(plan),
-        sweeps.noise_designs("grid", plans),
+        sweeps.designs_record("grid", plans),
     )
 
 
@@ -111,21 +123,25 @@ def _draw_curve(ax: Axes, d: pd.DataFrame, label: str, color: Any, ls: str) -> N
 
 
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
-    """Kaplan-Meier share still balancing per scenario; panels: noise level x calibration."""
-    levels = list(dict.fromkeys(table["noise"]))
+    """Kaplan-Meier share still balancing per scenario; panels: (state model, noise level) x
+    calibration."""
+    levels = list(dict.fromkeys(zip(table["states"], table["noise"], strict=True)))
+    several = table["states"].nunique() > 1
     cals = list(dict.fromkeys(table["calibration"]))
     scen = list(dict.fromkeys(table["scenario"]))
     styles = style.scenario_styles(scen)
-    fig = Figure(figsize=(style.WIDE, 3.0 * len(levels) + 0.2), layout="constrained")
+    height = (3.0 if len(levels) <= 2 else 2.5) * len(levels) + 0.2
+    fig = Figure(figsize=(style.WIDE, height), layout="constrained")
     axes = fig.subplots(len(levels), len(cals), sharey=True, sharex=True, squeeze=False)
     low = max(0.0, float(table["still_balancing_share_ci_low"].min()) - 0.05)
     letters = iter(style.LETTERS)
-    for r, noise in enumerate(levels):
+    for r, (states, noise) in enumerate(levels):
         for c, cal in enumerate(cals):
             ax = axes[r, c]
             for sc in scen:
                 d = table[
-                    (table["noise"] == noise)
+                    (table["states"] == states)
+                    & (table["noise"] == noise)
                     & (table["calibration"] == cal)
                     & (table["scenario"] == sc)
                 ]
@@ -139,10 +155,11 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
             ax.set_ylim(low, 1.01)
             ax.set_xlim(0, table["quarter"].max())
             ax.set_xlabel("quarter" if r == len(levels) - 1 else "")
-            ax.set_ylabel("share still balancing\n(Kaplan–Meier)" if c == 0 else "")
+            variant = variant_title(states, noise, several)
+            variant = variant[:1].upper() + variant[1:]
+            ax.set_ylabel(f"{variant}\nshare still balancing (KM)" if c == 0 else "")
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            title = f"{labels.calibration_label(cal)}, {noise_phrase(noise, short=True)}"
-            style.panel_title(ax, next(letters), title)
+            style.panel_title(ax, next(letters), labels.calibration_label(cal))
             ax.legend(loc="lower left", fontsize=7)
     return fig
 
@@ -192,7 +209,7 @@ def _rupture_text(d: pd.DataFrame) -> str:
     )
 
 
-def _group_text(d: pd.DataFrame, cal: str, noise: str) -> str:
+def _group_text(d: pd.DataFrame, cal: str, states: str, noise: str) -> str:
     broke, calm = [], []
     for sc in dict.fromkeys(d["scenario"]):
         g = d[d["scenario"] == sc].sort_values("quarter")
@@ -200,9 +217,10 @@ def _group_text(d: pd.DataFrame, cal: str, noise: str) -> str:
             calm.append((labels.scenario_phrase(sc), int(g["runs"].iloc[0])))
         else:
             broke.append(_scenario_text(g, sc))
-    text = f"Under {labels.calibration_phrase(cal)} {noise_phrase(noise)}, " + (
-        "; ".join(broke) if broke else "no scenario broke down"
-    )
+    text = (
+        f"{states_phrase(states, capital=True)}, with {labels.calibration_phrase(cal)} "
+        f"{noise_phrase(noise)}, "
+    ) + ("; ".join(broke) if broke else "no scenario broke down")
     if calm:
         counts = sorted({r for _, r in calm})
         each = f"0 of {counts[0]:,} runs each" if len(counts) == 1 else "0 runs"
@@ -211,10 +229,13 @@ def _group_text(d: pd.DataFrame, cal: str, noise: str) -> str:
 
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
-    """Per noise level and calibration: which scenarios broke down, how often and how early."""
+    """Per state model, noise level and calibration: which scenarios broke down, how often and
+    how early."""
     return "\n\n".join(
-        _group_text(t[(t["noise"] == n) & (t["calibration"] == cal)], cal, n)
-        for n in dict.fromkeys(t["noise"])
+        _group_text(
+            t[(t["states"] == st) & (t["noise"] == n) & (t["calibration"] == cal)], cal, st, n
+        )
+        for st, n in dict.fromkeys(zip(t["states"], t["noise"], strict=True))
         for cal in dict.fromkeys(t["calibration"])
     )
 
@@ -222,7 +243,7 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
 KIND = FigureKind(
     name="survival",
     required={"sweep"},
-    optional={"scenario", "calibration", "noise"},
+    optional={"scenario", "calibration", "noise", "states"},
     build=build,
     draw=draw,
     describe=describe,

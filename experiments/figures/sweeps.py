@@ -10,7 +10,15 @@ Noise levels (:data:`NOISE`, the same as :mod:`experiments.compare_scenarios`): 
 optional ``noise`` list runs its design at the calibrated temperatures (``calibrated``) and/or
 with every decision's temperature divided by 10 (``near-BR``,
 :meth:`sim.core.calibration.Calibration.near_best_response`); its table gets a ``noise``
-column (:func:`noise_levels`, :func:`run_noise_designs`).
+column (:func:`noise_levels`, :func:`run_designs`).
+
+State models (:data:`STATES`): a figure's optional ``states`` list runs its design with the US
+and China ``strategic`` (each scales its schedule's severity by a logit on its own expected
+payoff, anticipating Japan's quantal response: the named scenarios' default) and/or
+``reactive`` (the fixed reactive rules apply the pressure the scenario, or the design's axes,
+set). Every scenario of the plan gets ``us_policy`` and ``china_policy`` set accordingly, so
+the plan's identity and ``config_hash`` say which (:func:`at_states`); every table has a
+``states`` column (:func:`state_models`, :func:`run_designs`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from experiments.compare_scenarios import NOISE
 from sim.catalog import load_calibration, load_scenario
 from sim.core import registry
 from sim.core.errors import ConfigError
+from sim.core.scenario import Scenario
 from sim.sweep.design import chunk_bounds
 from sim.sweep.execute import run_chunk, units
 from sim.sweep.plan import SweepPlan, plan_sweep
@@ -39,6 +48,7 @@ SWEEP_KEYS = frozenset(
         "axes",
         "parameters",
         "assumptions",
+        "uncertain",
         "samples",
         "second_order",
         "design_seed",
@@ -48,6 +58,14 @@ SWEEP_KEYS = frozenset(
 )
 #: Axes of a grid that list names rather than vary a parameter.
 CATEGORICAL = ("calibration", "scenario")
+#: State models a figure's ``states`` list may name (the first is the scenarios' default).
+STATES = ("strategic", "reactive")
+STATES_UNIT = (
+    "state model: strategic = the US and China each scale the severity of their schedule "
+    "(a multiplier 0-2 of the scenario's tariff slope / coercion) by a logit on their own "
+    "expected payoff, anticipating Japan's quantal response (the named scenarios' default); "
+    "reactive = the fixed reactive rules apply the scenario's pressure as set"
+)
 #: Runs per chunk: bounds the memory of one batch; the table does not depend on it.
 CHUNK_RUNS = 60_000
 
@@ -109,10 +127,15 @@ def plan_seeds(plan: SweepPlan) -> dict:
     return seed_info(*replicates(plan))
 
 
-def design_info(plan: SweepPlan, noise: str = "calibrated") -> dict[str, Any]:
-    """The manifest's record of a design run (kind, size, names, noise, config hash, seeds)."""
+def design_info(
+    plan: SweepPlan, noise: str = "calibrated", states: str = STATES[0]
+) -> dict[str, Any]:
+    """The manifest's record of a design run (kind, size, names, states, noise, hash, seeds)."""
     return {
         "design": plan.design.kind,
+        "states": states,
+        "us_policy": sorted({s.us_policy for s in plan.scenarios.values()}),
+        "china_policy": sorted({s.china_policy for s in plan.scenarios.values()}),
         "noise": noise,
         "temperature_divisor": NOISE[noise],
         "points": len(plan.design.points),
@@ -145,19 +168,57 @@ def order(values: pd.Series, names: Sequence[str]) -> pd.Series:
     return values.map(pos)
 
 
+def _listed(cfg: Mapping[str, Any], key: str, allowed: Sequence[str], default: str) -> list[str]:
+    """The config's list ``key`` (default ``[default]``), each value one of ``allowed``, once."""
+    values = cfg.get(key) or [default]
+    what = {"noise": "noise level", "states": "state model"}.get(key, "value")
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ConfigError(key, f"expected a list of {what}s ({', '.join(allowed)})")
+    for v in values:
+        if v not in allowed:
+            raise ConfigError(key, f"unknown {what} {v!r} (choose from {', '.join(allowed)})")
+    if len(set(values)) != len(values):
+        raise ConfigError(key, f"a {what} is listed twice: {list(values)}")
+    return list(values)
+
+
 def noise_levels(cfg: Mapping[str, Any]) -> list[str]:
     """The config's ``noise`` list (default: the calibrated temperatures only), checked."""
-    levels = cfg.get("noise") or ["calibrated"]
-    if isinstance(levels, str) or not isinstance(levels, Sequence):
-        raise ConfigError("noise", f"expected a list of noise levels ({', '.join(NOISE)})")
-    for v in levels:
-        if v not in NOISE:
-            raise ConfigError(
-                "noise", f"unknown noise level {v!r} (choose from {', '.join(NOISE)})"
-            )
-    if len(set(levels)) != len(levels):
-        raise ConfigError("noise", f"a noise level is listed twice: {list(levels)}")
-    return list(levels)
+    return _listed(cfg, "noise", list(NOISE), "calibrated")
+
+
+def state_models(cfg: Mapping[str, Any], one: bool = False) -> list[str]:
+    """The config's ``states`` list (default: strategic, the scenarios' own), checked.
+
+    ``one``: the figure draws a single state model, so the list must have one entry.
+    """
+    models = _listed(cfg, "states", STATES, STATES[0])
+    if one and len(models) != 1:
+        raise ConfigError("states", f"this figure draws one state model, got {models}")
+    return models
+
+
+def with_states(scenario: Scenario, states: str) -> Scenario:
+    """``scenario`` with the US and China acting under state model ``states``."""
+    return dataclasses.replace(scenario, us_policy=states, china_policy=states)
+
+
+def at_states(plan: SweepPlan, states: str) -> SweepPlan:
+    """``plan`` with every scenario's US and China under ``states`` (identity and hash updated).
+
+    This covers a ``scenario`` axis too: :func:`sim.sweep.plan_sweep` loads the scenarios an
+    axis names by name, without the base scenario's overrides.
+    """
+    scenarios = {k: with_states(s, states) for k, s in plan.scenarios.items()}
+    if scenarios == plan.scenarios:
+        return plan
+    identity = {
+        **plan.identity,
+        "scenarios": {k: dataclasses.asdict(s) for k, s in scenarios.items()},
+    }
+    return dataclasses.replace(
+        plan, scenarios=scenarios, identity=identity, config_hash=config_hash(identity)
+    )
 
 
 NOISE_UNIT = (
@@ -188,15 +249,19 @@ def run_design(
     name: str,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     noise: str = "calibrated",
+    states: str = STATES[0],
 ) -> tuple[pd.DataFrame, SweepPlan]:
     """Run a design on the batch engine in-process, as a sweep would; (run table, plan).
 
     ``spec`` is a sweep section (grid/lhs/sobol, replicates, base_seed); ``cfg`` gives the
     rounds and the base calibration and scenario (a ``calibration`` or ``scenario`` axis
-    overrides them); ``noise`` a level of :data:`NOISE` (:func:`at_noise`). The runs are cut
-    into chunks of at most :data:`CHUNK_RUNS` and each is computed by
-    :func:`sim.sweep.run_chunk` (nothing is written); ``keep`` may reduce each chunk's rows to
-    the columns needed, to save memory on large designs.
+    overrides them); ``noise`` a level of :data:`NOISE` (:func:`at_noise`); ``states`` a state
+    model of :data:`STATES`, set on the base scenario (as an experiment config's
+    ``scenario: {us_policy: ..., china_policy: ...}`` does) and on every scenario of a
+    ``scenario`` axis (:func:`at_states`). The runs are cut into chunks of at most
+    :data:`CHUNK_RUNS` and each is computed by :func:`sim.sweep.run_chunk` (nothing is
+    written); ``keep`` may reduce each chunk's rows to the columns needed, to save memory on
+    large designs.
     """
     bad = sorted(set(spec) - SWEEP_KEYS)
     if bad:
@@ -207,11 +272,12 @@ def run_design(
     sc_name = cfg.get("scenario") or (axis_values(spec, "scenario") or ["baseline"])[0]
     base = {
         "calibration": load_calibration(cal_name).to_dict(),
-        "scenario": load_scenario(sc_name),
+        "scenario": load_scenario(sc_name, us_policy=states, china_policy=states),
         "rounds": cfg["rounds"],
         "engine": "batch",
     }
-    plan = at_noise(plan_sweep({**spec, "name": name, "chunks": 1}, base), noise)
+    plan = plan_sweep({**spec, "name": name, "chunks": 1}, base)
+    plan = at_noise(at_states(plan, states), noise)
     n_chunks = max(1, math.ceil(plan.n_runs / CHUNK_RUNS))
     plan = dataclasses.replace(plan, chunks=chunk_bounds(plan.n_runs, n_chunks))
     parts = []
@@ -221,27 +287,34 @@ def run_design(
     return pd.concat(parts, ignore_index=True), plan
 
 
-def run_noise_designs(
+#: A design run under one state model and one noise level: (states, noise).
+Variant = tuple[str, str]
+
+
+def run_designs(
     cfg: Mapping[str, Any],
     spec: Mapping[str, Any],
     name: str,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-) -> tuple[pd.DataFrame, dict[str, SweepPlan]]:
-    """:func:`run_design` at each of the config's noise levels; (runs with ``noise``, plans).
+    one_state_model: bool = False,
+) -> tuple[pd.DataFrame, dict[Variant, SweepPlan]]:
+    """:func:`run_design` under each of the config's state models and at each noise level.
 
-    Every level runs the same design and seeds; the run table's ``noise`` column (after
-    ``calibration``) says which.
+    Every variant runs the same design and seeds; the run table's leading ``states`` and
+    ``noise`` columns say which. Returns (runs, plans by (states, noise)), in config order:
+    state models first, then noise levels. ``one_state_model``: the figure draws one.
     """
     frames, plans = [], {}
-    for level in noise_levels(cfg):
-        runs, plans[level] = run_design(cfg, spec, name, keep, level)
-        runs.insert(0, "noise", level)
-        frames.append(runs)
+    models = state_models(cfg, one=one_state_model)
+    for states in models:
+        for level in noise_levels(cfg):
+            runs, plans[states, level] = run_design(cfg, spec, name, keep, level, states)
+            runs.insert(0, "noise", level)
+            runs.insert(0, "states", states)
+            frames.append(runs)
     return pd.concat(frames, ignore_index=True), plans
 
 
-def noise_designs(kind: str, plans: Mapping[str, SweepPlan]) -> dict[str, dict[str, Any]]:
-    """The manifest's ``designs`` of :func:`run_noise_designs`: ``<kind>`` or ``<kind> (<noise>)``."""
-    if len(plans) == 1 and "calibrated" in plans:
-        return {kind: design_info(plans["calibrated"])}
-    return {f"{kind} ({n})": design_info(p, n) for n, p in plans.items()}
+def designs_record(kind: str, plans: Mapping[Variant, SweepPlan]) -> dict[str, dict[str, Any]]:
+    """The manifest's ``designs`` of :func:`run_designs`: ``<kind> (<states>, <noise>)`` each."""
+    return {f"{kind} ({st}, {n})": design_info(p, n, st) for (st, n), p in plans.items()}

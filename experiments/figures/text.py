@@ -77,3 +77,29 @@ def noise_phrase(noise: str, short: bool = False, capital: bool = False) -> str:
     long, brief = NOISE_WORDS.get(noise, (f"at noise {noise}", noise))
     text = brief if short else long
     return text[:1].upper() + text[1:] if capital else text
+
+
+#: How each state model reads in a sentence and in a panel title.
+STATES_WORDS = {
+    "strategic": (
+        "under strategic states (the US and China choose how hard to press)",
+        "strategic states",
+    ),
+    "reactive": (
+        "under reactive states (the US and China apply the pressure as set)",
+        "reactive states",
+    ),
+}
+
+
+def states_phrase(states: str, short: bool = False, capital: bool = False) -> str:
+    """A state model in words: 'under strategic states (...)' / 'reactive states'."""
+    long, brief = STATES_WORDS.get(states, (f"under {states} states", f"{states} states"))
+    text = brief if short else long
+    return text[:1].upper() + text[1:] if capital else text
+
+
+def variant_title(states: str, noise: str, several_states: bool = True) -> str:
+    """A panel's state model and noise level, e.g. 'reactive states, calibrated noise'."""
+    text = noise_phrase(noise, short=True)
+    return f"{states_phrase(states, short=True)}, {text}" if several_states else text

@@ -3,7 +3,9 @@
 Each entry of the config's ``sweeps`` is a grid over ``axis`` (e.g. the US tariff the US
 escalates to) and one factor (lobbying strength, fiscal stress); per factor level
 :func:`experiments.analysis.tipping_points` finds where the breakdown probability crosses
-``level`` along the axis, with a bootstrap interval. One panel per entry of ``sweeps``.
+``level`` along the axis, with a bootstrap interval. One panel per entry of ``sweeps``. Run
+under one state model (``states``, default strategic; the shipped config runs reactive states,
+since strategic states do not apply the tariff the axis sets).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from experiments import analysis as A
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import interval, pct
+from experiments.figures.text import interval, pct, states_phrase
 from sim.catalog import load_scenario
 from sim.core.errors import ConfigError
 from sim.core.scenario import get_level
@@ -38,7 +41,8 @@ def _panel(
 ) -> tuple[pd.DataFrame, SweepPlan]:
     """One entry of ``sweeps``: run its grid, find the crossings per factor level; (rows, plan)."""
     axis = cfg["axis"]
-    runs, plan = sweeps.run_design(cfg, spec, f"paper_tipping_{key}")
+    states = sweeps.state_models(cfg, one=True)[0]
+    runs, plan = sweeps.run_design(cfg, spec, f"paper_tipping_{key}", states=states)
     others = [p for p in plan.design.params if p != axis]
     if axis not in plan.design.params or len(others) != 1:
         raise ConfigError(f"sweeps.{key}.axes", f"needs exactly two axes, {axis} and one factor")
@@ -54,6 +58,7 @@ def _panel(
     col = sweeps.param_column(axis)
     rows = pd.DataFrame(
         {
+            "states": states,
             "panel": key,
             "factor": factor,
             "factor_value": tips[factor].to_numpy(np.float64),
@@ -90,6 +95,7 @@ def _ruptures(runs: pd.DataFrame, axis: str, factor: str) -> pd.DataFrame:
 def _units(col: str, axis_unit: str, factor_units: Mapping[str, str]) -> dict[str, str]:
     factors = "; ".join(f"{p}: {u}" for p, u in factor_units.items())
     return {
+        "states": sweeps.STATES_UNIT,
         "panel": "panel of the figure (key of sweeps in the config)",
         "factor": "the parameter varied across the panel's x axis",
         "factor_value": f"value of the factor ({factors})",
@@ -119,7 +125,7 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
         factor = rows["factor"].iloc[0] if len(rows) else None
         if factor is not None:
             factor_units.setdefault(factor, sweeps.param_unit(factor, plan))
-        designs[key] = sweeps.design_info(plan)
+        designs[key] = sweeps.design_info(plan, states=str(rows["states"].iloc[0]))
         seeds[key] = sweeps.plan_seeds(plan)
         total += plan.n_runs
     table = pd.concat(frames, ignore_index=True)
@@ -181,6 +187,9 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
         ax.set_ylabel(ylabel if i == 0 else "")
         style.panel_title(ax, style.LETTERS[i], labels.param_label(factor))
         ax.legend(loc="lower right")
+    text = states_phrase(str(table["states"].iloc[0])).removeprefix("under ")
+    note = Line2D([], [], ls="none", label=text[:1].upper() + text[1:])
+    fig.legend(handles=[note], loc="outside lower center")
     return fig
 
 
@@ -208,7 +217,7 @@ def _expectation(factor: str, verb: str) -> str:
         return " — as the design brief expects."
     return (
         f" — the design brief expects {labels.param_phrase(factor)} to "
-        f"{expected[:-1]} it; docs/ODD.md §9 discusses why the model disagrees."
+        f"{expected[:-1]} it; docs/ODD.md §7.10 discusses why the model disagrees."
     )
 
 
@@ -230,11 +239,12 @@ def _panel_text(t: pd.DataFrame, panel: str, cfg: Mapping[str, Any]) -> str:
         )
 
     change = first[tip].iloc[-1] - first[tip].iloc[0]
-    verb = "raises" if change > 0 else "lowers"
+    verb = "raises" if change > 5e-4 else "lowers" if change < -5e-4 else "does not move"
+    by = f" by {abs(change) * 100:.1f} percentage points" if verb != "does not move" else ""
     sentence = (
         f"Raising {name} from {first['factor_value'].iloc[0]:g} to "
         f"{first['factor_value'].iloc[-1]:g} {verb} the US tariff at which breakdown becomes "
-        f"more likely than not by {abs(change) * 100:.1f} percentage points: "
+        f"more likely than not{by}: "
         + ", ".join(at(p) for p in picks)
         + " (bootstrap 95%)"
         + _expectation(factor, verb)
@@ -274,7 +284,8 @@ def _rupture_text(t: pd.DataFrame) -> str:
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
     """Per panel: how far the factor moves the tipping point; then the seeds behind it."""
-    out = [_panel_text(t, panel, cfg) for panel in dict.fromkeys(t["panel"])]
+    out = [f"The runs are {states_phrase(t['states'].iloc[0])}."]
+    out += [_panel_text(t, panel, cfg) for panel in dict.fromkeys(t["panel"])]
     out.append(_rupture_text(t))
     up = t[t["direction"] == "up"]
     out.append(
@@ -287,7 +298,7 @@ def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
 KIND = FigureKind(
     name="tipping_points",
     required={"scenario", "calibration", "sweeps", "axis", "level", "n_boot", "boot_seed"},
-    optional=set(),
+    optional={"states"},
     build=build,
     draw=draw,
     describe=describe,

@@ -1,11 +1,12 @@
 """Figure kind ``trajectories``: what Japan, the US and China do, quarter by quarter.
 
 Not a sweep: each scenario's seeds are run once on the batch engine with per-round records
-(:func:`sim.engine.batch.run_batch` with ``record_rounds=True``), at each of the config's
-noise levels (calibrated temperatures, near best response); per quarter the median, mean and
-5-95% range across seeds of each variable in :data:`VARIABLES`, and the share of seeds that
-had broken down (toward each side) or seen a rupture by that quarter (:data:`EVENTS`). Drawn
-as one row per scenario and noise level and one column per :data:`COLUMNS`: Japan's
+(:func:`sim.engine.batch.run_batch` with ``record_rounds=True``), under each of the config's
+state models (``states``: strategic, reactive) and at each of its noise levels (calibrated
+temperatures, near best response); per quarter the median, mean and 5-95% range across seeds
+of each variable in :data:`VARIABLES`, and the share of seeds that had broken down (toward each
+side) or seen a rupture by that quarter (:data:`EVENTS`). Drawn as one row per scenario, state
+model and noise level and one column per :data:`COLUMNS`: Japan's
 compliance against both asks (the US demand and China's line this round), the alignment index,
 and the two states' coercion.
 """
@@ -27,7 +28,7 @@ from matplotlib.ticker import MultipleLocator
 
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
-from experiments.figures.text import noise_phrase, num, pct, signed
+from experiments.figures.text import noise_phrase, num, pct, signed, states_phrase, variant_title
 from sim.catalog import load_calibration, load_scenario
 from sim.core.params import build_params
 from sim.engine.batch import run_batch
@@ -103,13 +104,16 @@ COERCION = 2
 # --------------------------------------------------------------------------- data
 
 
-def _frame(a: np.ndarray, sc: str, cal: str, noise: str, var: str, reps: int) -> pd.DataFrame:
-    """Per quarter: median, mean and 5-95% of ``a`` (rounds, worlds) across seeds."""
+def _frame(a: np.ndarray, group: tuple[str, str, str, str], var: str, reps: int) -> pd.DataFrame:
+    """Per quarter: median, mean and 5-95% of ``a`` (rounds, worlds) across seeds; ``group`` is
+    (scenario, calibration, states, noise)."""
     lo, med, hi = np.quantile(a, [0.05, 0.5, 0.95], axis=1)
+    sc, cal, states, noise = group
     return pd.DataFrame(
         {
             "scenario": sc,
             "calibration": cal,
+            "states": states,
             "noise": noise,
             "variable": var,
             "quarter": np.arange(a.shape[0], dtype=np.int64),
@@ -122,17 +126,20 @@ def _frame(a: np.ndarray, sc: str, cal: str, noise: str, var: str, reps: int) ->
     )
 
 
-def _scenario_frames(cfg: Mapping[str, Any], sc_name: str, noise: str) -> list[pd.DataFrame]:
+def _scenario_frames(
+    cfg: Mapping[str, Any], sc_name: str, states: str, noise: str
+) -> list[pd.DataFrame]:
     base = load_calibration(cfg["calibration"])
     factor = sweeps.NOISE[noise]
     cal = base if factor == 1.0 else base.near_best_response(factor)
     reps, base_seed, rounds = int(cfg["replicates"]), int(cfg["base_seed"]), int(cfg["rounds"])
     seeds = np.arange(base_seed, base_seed + reps, dtype=np.int64)
-    p = build_params(cal, load_scenario(sc_name), rounds, reps)
+    scenario = load_scenario(sc_name, us_policy=states, china_policy=states)
+    p = build_params(cal, scenario, rounds, reps)
     res = run_batch(p, seeds, record_rounds=True)
+    group = (sc_name, base.name, states, noise)
     frames = [
-        _frame(np.asarray(res.rounds[v], dtype=np.float64), sc_name, base.name, noise, v, reps)
-        for v in VARIABLES
+        _frame(np.asarray(res.rounds[v], dtype=np.float64), group, v, reps) for v in VARIABLES
     ]
     q = np.arange(rounds)[:, None]
     out = res.outcomes
@@ -145,33 +152,57 @@ def _scenario_frames(cfg: Mapping[str, Any], sc_name: str, noise: str) -> list[p
         is_side = (out[col].astype(str) == side).to_numpy()[None, :]
         r = out[when].to_numpy(np.int64)[None, :]
         flags = (is_side & (r >= 0) & (r <= q)).astype(np.float64)
-        frames.append(_frame(flags, sc_name, base.name, noise, var, reps))
+        frames.append(_frame(flags, group, var, reps))
     return frames
 
 
 def build(cfg: Mapping[str, Any]) -> FigureData:
-    """Per scenario, noise level and quarter: median, mean, 90% band of each variable."""
+    """Per scenario, state model, noise level and quarter: median, mean, 90% band of each
+    variable."""
     reps, base_seed = int(cfg["replicates"]), int(cfg["base_seed"])
-    levels = sweeps.noise_levels(cfg)
-    frames = [f for sc in cfg["scenarios"] for n in levels for f in _scenario_frames(cfg, sc, n)]
+    models, levels = sweeps.state_models(cfg), sweeps.noise_levels(cfg)
+    frames = [
+        f
+        for sc in cfg["scenarios"]
+        for st in models
+        for n in levels
+        for f in _scenario_frames(cfg, sc, st, n)
+    ]
     table = pd.concat(frames, ignore_index=True)
     meanings = {**{k: v.meaning for k, v in VARIABLES.items()}, **EVENTS}
     units = {
         "scenario": "scenario name (configs/scenario)",
         "calibration": "calibration name (configs/calibration)",
+        "states": sweeps.STATES_UNIT,
         "noise": sweeps.NOISE_UNIT,
         "variable": "per-round variable: " + "; ".join(f"{k} = {v}" for k, v in meanings.items()),
         "quarter": "round of the run, quarters from 0",
-        "runs": "seeds (runs) per scenario and noise level",
+        "runs": "seeds (runs) per scenario, state model and noise level",
         "median": "median across seeds, in the variable's unit",
         "mean": "mean across seeds, in the variable's unit (for the 0/1 event variables: "
         "the share of seeds)",
         "q05": "5th percentile across seeds, in the variable's unit",
         "q95": "95th percentile across seeds, in the variable's unit",
     }
-    n = reps * len(cfg["scenarios"]) * len(levels)
-    where = "in every scenario" + (" and at every noise level" if len(levels) > 1 else "")
-    return FigureData(table, units, n, sweeps.seed_info(reps, base_seed, where))
+    n = reps * len(cfg["scenarios"]) * len(models) * len(levels)
+    where = "in every scenario" + (", state model" if len(models) > 1 else "")
+    where += " and noise level" if len(levels) > 1 else ""
+    designs = {
+        f"run_batch ({st}, {lv})": {
+            "design": "seeds per scenario, run_batch(record_rounds=True)",
+            "states": st,
+            "us_policy": [st],
+            "china_policy": [st],
+            "noise": lv,
+            "temperature_divisor": sweeps.NOISE[lv],
+            "scenarios": list(cfg["scenarios"]),
+            "runs": reps * len(cfg["scenarios"]),
+            "rounds": int(cfg["rounds"]),
+        }
+        for st in models
+        for lv in levels
+    }
+    return FigureData(table, units, n, sweeps.seed_info(reps, base_seed, where), designs)
 
 
 # --------------------------------------------------------------------------- drawing
@@ -202,17 +233,23 @@ def _legend_handles() -> list[Any]:
 
 
 def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
-    """Rows: scenario x noise level; columns: compliance and both asks, alignment, coercion."""
-    rows = list(dict.fromkeys(zip(table["scenario"], table["noise"], strict=True)))
+    """Rows: scenario x state model x noise level; columns: compliance and both asks,
+    alignment, coercion."""
+    keys = ["scenario", "states", "noise"]
+    rows = list(dict.fromkeys(zip(*(table[k] for k in keys), strict=True)))
+    several = table["states"].nunique() > 1
     last_quarter = table["quarter"].max()
-    fig = Figure(figsize=(style.WIDE, 2.0 * len(rows) + 0.75), layout="constrained")
+    height = (2.0 if len(rows) <= 4 else 1.65) * len(rows) + 0.75
+    fig = Figure(figsize=(style.WIDE, height), layout="constrained")
     axes = fig.subplots(len(rows), len(COLUMNS), sharex=True, squeeze=False)
     letters = iter(style.LETTERS)
     coercion = table[table["variable"].isin(COLUMNS[COERCION][1])]["q95"].max()
     coercion_ylim = (-0.02, min(1.0, np.ceil(coercion / 0.2 - 1e-9) * 0.2 or 0.2) + 0.02)
-    for r, (sc, noise) in enumerate(rows):
+    for r, (sc, states, noise) in enumerate(rows):
         esc = load_scenario(sc).escalation
-        g = table[(table["scenario"] == sc) & (table["noise"] == noise)]
+        g = table[
+            (table["scenario"] == sc) & (table["states"] == states) & (table["noise"] == noise)
+        ]
         for c, (title, variables, ylabel, ylim) in enumerate(COLUMNS):
             ax = axes[r, c]
             if c == 1:
@@ -227,7 +264,8 @@ def draw(table: pd.DataFrame, cfg: Mapping[str, Any]) -> Figure:
             ax.xaxis.set_major_locator(MultipleLocator(10 if last_quarter > 20 else 2))
             if c == 1:
                 ax.yaxis.set_major_locator(MultipleLocator(0.5))
-            row_label = f"{labels.scenario_label(sc)}\n{noise_phrase(noise, short=True)}"
+            variant = variant_title(states, noise, several).replace(", ", ",\n")
+            row_label = f"{labels.scenario_label(sc)}\n{variant}"
             ax.set_ylabel(ylabel if c else f"{row_label}\n{ylabel}")
             ax.set_xlabel("quarter" if r == len(rows) - 1 else "")
             style.panel_title(ax, next(letters), title)
@@ -253,7 +291,7 @@ def _events_text(d: pd.DataFrame) -> str:
     )
 
 
-def _group_text(d: pd.DataFrame, sc: str, noise: str) -> str:
+def _group_text(d: pd.DataFrame, sc: str, states: str, noise: str) -> str:
     def var(v: str) -> pd.DataFrame:
         return d[d["variable"] == v].sort_values("quarter")
 
@@ -273,7 +311,7 @@ def _group_text(d: pd.DataFrame, sc: str, noise: str) -> str:
     us_side = int((al["median"] > 1e-9).sum())
     cn_side = int((al["median"] < -1e-9).sum())
     return (
-        f"Under {labels.scenario_phrase(sc)} {noise_phrase(noise)} "
+        f"Under {labels.scenario_phrase(sc)}, {states_phrase(states)} {noise_phrase(noise)} "
         f"({int(c['runs'].iloc[0]):,} seeds), Japan's median compliance is "
         f"{num(c['median'].iloc[0])} in quarter 0 and {num(last['median'])} in quarter "
         f"{int(last['quarter'])} (mean {num(last['mean'])}, 90% of seeds {num(last['q05'])}–"
@@ -289,17 +327,19 @@ def _group_text(d: pd.DataFrame, sc: str, noise: str) -> str:
 
 
 def describe(t: pd.DataFrame, cfg: Mapping[str, Any]) -> str:
-    """Per scenario and noise level: compliance against both asks, alignment, coercion, events."""
-    rows = dict.fromkeys(zip(t["scenario"], t["noise"], strict=True))
+    """Per scenario, state model and noise level: compliance against both asks, alignment,
+    coercion, events."""
+    rows = dict.fromkeys(zip(t["scenario"], t["states"], t["noise"], strict=True))
     return "\n\n".join(
-        _group_text(t[(t["scenario"] == sc) & (t["noise"] == n)], sc, n) for sc, n in rows
+        _group_text(t[(t["scenario"] == sc) & (t["states"] == st) & (t["noise"] == n)], sc, st, n)
+        for sc, st, n in rows
     )
 
 
 KIND = FigureKind(
     name="trajectories",
     required={"calibration", "scenarios", "replicates", "base_seed"},
-    optional={"noise"},
+    optional={"noise", "states"},
     build=build,
     draw=draw,
     describe=describe,
