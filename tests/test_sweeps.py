@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -443,3 +444,34 @@ def test_a_chunk_locked_by_another_process_is_not_computed_twice(tmp_path):
     holder.release()
     waiter.join(10)
     assert result["r"] is False  # found it there: nothing computed twice
+
+
+def test_a_scenario_axis_carries_the_configs_changes_to_every_scenario():
+    """``scenario.us_policy: reactive`` over the base scenario holds for every axis scenario."""
+    from sim.catalog import load_calibration, load_scenario
+    from sim.sweep.plan import plan_sweep
+
+    spec = {
+        "name": "t",
+        "design": "grid",
+        "axes": {"scenario": {"values": ["baseline", "us_escalation"]}},
+        "replicates": 1,
+    }
+    cal = load_calibration("article").to_dict()
+    reactive = load_scenario("baseline", us_policy="reactive", china_policy="reactive")
+    plan = plan_sweep(spec, {"calibration": cal, "scenario": reactive, "rounds": 4})
+    assert {(s.us_policy, s.china_policy) for s in plan.scenarios.values()} == {
+        ("reactive", "reactive")
+    }
+    default = plan_sweep(
+        spec, {"calibration": cal, "scenario": load_scenario("baseline"), "rounds": 4}
+    )
+    assert {s.us_policy for s in default.scenarios.values()} == {"strategic"}
+    assert default.config_hash != plan.config_hash
+    # a nested block changed over the base belongs to one scenario file: refused in one line
+    esc = load_scenario("us_escalation")
+    changed = dataclasses.replace(
+        esc, escalation=dataclasses.replace(esc.escalation, ramp_rounds=2)
+    )
+    with pytest.raises(ConfigError, match="scenario.escalation"):
+        plan_sweep(spec, {"calibration": cal, "scenario": changed, "rounds": 4})

@@ -187,6 +187,32 @@ def _check_effect(design: Design, scenarios: Mapping[str, Scenario], where: dict
                 )
 
 
+def _scenario_changes(sc0: Scenario, where: str) -> dict[str, Any]:
+    """What the config changes over its named base scenario, for every scenario of an axis.
+
+    A config that sets ``scenario.us_policy: reactive`` (say) over its base scenario means it
+    for each scenario a ``scenario`` axis names. Changes to a nested block (an escalation or
+    an embargo) belong to one scenario's file and are refused with a scenario axis.
+    """
+    try:
+        named = load_scenario(sc0.name)
+    except ConfigError:
+        return {}
+    ours, theirs = dataclasses.asdict(sc0), dataclasses.asdict(named)
+    out = {}
+    for key, value in ours.items():
+        if key in ("name", "description") or value == theirs[key]:
+            continue
+        if isinstance(value, Mapping) or isinstance(theirs[key], Mapping):
+            raise ConfigError(
+                f"scenario.{key}",
+                f"cannot be changed for every scenario of the axis {where}; "
+                "set it in the scenario files instead",
+            )
+        out[key] = value
+    return out
+
+
 def _inputs(
     design: Design, axis_key: dict[str, str], cal0: Calibration, sc0: Scenario
 ) -> tuple[dict[str, Calibration], dict[str, Scenario]]:
@@ -198,7 +224,8 @@ def _inputs(
         calibrations = {cal0.name: cal0}
     if "scenario" in axis_key:
         names = tuple(design.points["scenario"].unique())
-        scenarios = _named(axis_key["scenario"], names, load_scenario)
+        changed = _scenario_changes(sc0, axis_key["scenario"])
+        scenarios = _named(axis_key["scenario"], names, lambda n: load_scenario(n, **changed))
     else:
         scenarios = {sc0.name: sc0}
     return calibrations, scenarios
