@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 from sim.catalog import load_calibration, load_scenario
 from sim.core.calibration import Calibration, calibration_from_dict
@@ -101,16 +103,6 @@ def check_settings(s: Settings) -> Settings:
     return s
 
 
-def parse_seed(text: str | int) -> int:
-    """A seed typed in the page (a string once edited) as a whole number in 0..2**63-1."""
-    raw = str(text).strip()
-    try:
-        value: object = int(raw) if len(raw) <= 40 else raw
-    except ValueError:
-        value = raw
-    return check_seed("base seed", value)
-
-
 @lru_cache(maxsize=32)
 def calibration_named(name: str, factor: float = 1.0) -> Calibration:
     """The named calibration with every temperature divided by ``factor`` (cached)."""
@@ -168,16 +160,17 @@ def _scenario_dict(sc: Scenario) -> dict[str, Any]:
 
 # --- intervals ----------------------------------------------------------------------------
 def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``k`` events in ``n`` runs (default 95%), shares 0-1."""
+    """Wilson score interval for ``k`` events in ``n`` runs (default 95%), shares 0-1.
+
+    statsmodels' ``proportion_confint(method="wilson")``, exactly 0 at ``k = 0`` and 1 at
+    ``k = n`` (where its arithmetic can leave a rounding error).
+    """
     k = np.asarray(k, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact at the ends
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+        low, high = proportion_confint(k, n, alpha=2 * norm.sf(z), method="wilson")
+    low = np.where(k == 0, 0.0, np.clip(low, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(high, 0.0, 1.0))
     return low, high
 
 

@@ -31,6 +31,7 @@ import solara
 from solara.alias import rv
 
 from sim.catalog import calibration_names, scenario_names
+from sim.core.constraints import parse_seed
 from sim.core.errors import ConfigError
 from sim.core.registry import SCENARIO_PARAMETERS
 from sim.engine.model import BalancingModel
@@ -65,7 +66,6 @@ from sim.viz.ensemble import (
     lever_names,
     load_inputs,
     load_sweep_phase,
-    parse_seed,
     phase_chunks,
     phase_spec,
     run_ensemble,
@@ -982,7 +982,7 @@ def Page():
                 calibration=calibration.value,
                 noise=noise.value,
                 seeds=int(seeds.value),
-                base_seed=parse_seed(base_seed.value),
+                base_seed=parse_seed("base seed", base_seed.value),
                 rounds=ROUNDS,
             ).with_levels({k: v for k, v in values.items() if v != defaults.get(k)})
         except ConfigError as e:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.catalog import load_calibration, load_scenario
+from sim.core.constraints import parse_seed
 from sim.core.errors import ConfigError
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.core.registry import SCENARIO_PARAMETERS
@@ -105,7 +106,7 @@ def test_wilson_and_newcombe_intervals():
 
 def test_bad_settings_are_one_line_errors():
     with pytest.raises(ConfigError, match="base seed: must be a whole number"):
-        ensemble.parse_seed("abc")
+        parse_seed("base seed", "abc")
     with pytest.raises(ConfigError, match="noise"):
         ensemble.check_settings(ensemble.Settings(noise="loud"))
     with pytest.raises(ConfigError, match="us_tariff_level: must be in"):
