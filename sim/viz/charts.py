@@ -102,12 +102,13 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
         ),
         Panel(
             "instruments",
-            "Instruments: tariff, restriction, access",
+            "Instruments: tariff, restriction, access; Japan's deal",
             "share 0-1",
             (
                 Series("us_tariff", "US tariff", "United States"),
                 Series("cn_restriction", "China's restriction", "China"),
                 Series("cn_access", "China's access", "China", "dashed"),
+                Series("jp_deal", "Japan's deal", "Japan", "dotted"),
             ),
             (0.0, 1.0),
         ),

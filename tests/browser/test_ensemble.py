@@ -197,7 +197,9 @@ def test_every_panel_series_is_a_recorded_column():
     known = set(ROUND_COLUMNS) | {f"{f}_{c}" for f in firms for c in FIRM_COLUMNS}
     pans = charts.panels(firms)
     assert all(s.column in known for p in pans for s in p.series)
-    assert sum(len(p.series) for p in pans) >= 16
+    assert sum(len(p.series) for p in pans) >= 17
+    instruments = next(p for p in pans if p.key == "instruments")
+    assert "jp_deal" in [s.column for s in instruments.series]  # Japan's deal with the US
 
 
 def test_one_colour_per_actor_in_every_panel():
