@@ -44,6 +44,14 @@ from sim.engine.runner import summarize_outcomes
 #: The noise levels every headline is reported at: the calibrated temperatures, and all of
 #: them divided by 10 ("near best response", as experiments/compare_scenarios.py).
 NOISE_FACTORS = {"calibrated": 1.0, "near best response": 10.0}
+#: The states' model: each named scenario's own policies (strategic since model v2 part 2,
+#: scripted in some episode replays), or both the US and China set to one, as
+#: ``compare_scenarios(..., states=...)`` and ``scenario.us_policy=... scenario.china_policy=...``.
+STATES: dict[str, str | None] = {
+    "scenario's own": None,
+    "strategic": "strategic",
+    "reactive": "reactive",
+}
 #: Ensemble sizes offered on the page (seeds base_seed .. base_seed + n - 1).
 SEED_COUNTS = (200, 500, 1000)
 MAX_SEEDS = 5000
@@ -73,6 +81,8 @@ class Settings:
     base_seed: int = 0
     rounds: int = 40
     levels: tuple[tuple[str, float], ...] = ()
+    #: Both states' policy (``strategic`` / ``reactive``); None keeps the scenario's own.
+    states: str | None = None
 
     def level_dict(self) -> dict[str, float]:
         return dict(self.levels)
@@ -85,7 +95,9 @@ class Settings:
         return np.arange(self.base_seed, self.base_seed + self.seeds, dtype=np.int64)
 
     def label(self) -> str:
-        return f"{self.scenario} ({self.calibration}, {self.noise} noise)"
+        return (
+            f"{self.scenario} ({self.calibration}, {self.noise} noise, {states_text(self, False)})"
+        )
 
 
 def check_settings(s: Settings) -> Settings:
@@ -94,6 +106,9 @@ def check_settings(s: Settings) -> Settings:
         raise ConfigError("noise", f"must be one of {', '.join(NOISE_FACTORS)}, got {s.noise!r}")
     if not isinstance(s.seeds, int) or not 1 <= s.seeds <= MAX_SEEDS:
         raise ConfigError("seeds", f"must be a whole number in 1..{MAX_SEEDS}, got {s.seeds!r}")
+    if s.states not in STATES.values():
+        choices = ", ".join(v for v in STATES.values() if v)
+        raise ConfigError("states", f"must be one of {choices} (or unset), got {s.states!r}")
     check_seed("base seed", s.base_seed)
     if s.base_seed + s.seeds - 1 > SEED_MAX:
         raise ConfigError("base seed", f"base seed + seeds - 1 must be < 2**63, got {s.base_seed}")
@@ -111,8 +126,10 @@ def calibration_named(name: str, factor: float = 1.0) -> Calibration:
 
 
 @lru_cache(maxsize=64)
-def _scenario(name: str) -> Scenario:
-    return load_scenario(name)
+def _scenario(name: str, states: str | None = None) -> Scenario:
+    """The named scenario, with both states' policy replaced as ``compare_scenarios`` does."""
+    policies = {} if states is None else {"us_policy": states, "china_policy": states}
+    return load_scenario(name, **policies)
 
 
 def calibration_of(s: Settings) -> Calibration:
@@ -121,7 +138,29 @@ def calibration_of(s: Settings) -> Calibration:
 
 
 def scenario_of(s: Settings) -> Scenario:
-    return _scenario(s.scenario)
+    """The settings' scenario with its states' policies (the scenario's own if ``states`` is None)."""
+    return _scenario(s.scenario, s.states)
+
+
+def policies_text(sc: Scenario) -> str:
+    """The US's and China's policies in words: "strategic states", "US strategic, China scripted"."""
+    us, cn = sc.us_policy, sc.china_policy
+    return f"{us} states" if us == cn else f"US {us}, China {cn}"
+
+
+def states_text(s: Settings, own: bool = True) -> str:
+    """The states' model of the settings ("reactive states"), with ``own``: whether it is the
+    scenario's own ("reactive states (the scenario's own: strategic states)")."""
+    try:
+        original = policies_text(_scenario(s.scenario))
+        now = policies_text(scenario_of(s))
+    except ConfigError:  # not a named scenario (a sweep's): its states are its own
+        return "the scenario's own states" if s.states is None else f"{s.states} states"
+    if not own:
+        return now
+    if now == original:
+        return f"{now} (the scenario's own)"
+    return f"{now} (the scenario's own: {original})"
 
 
 def load_inputs(s: Settings) -> tuple[Calibration, Scenario, dict[str, float]]:

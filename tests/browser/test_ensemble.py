@@ -8,6 +8,7 @@ need to check that the page shows them.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -26,12 +27,18 @@ from sim.viz import charts, controls, ensemble
 SEEDS = 100
 
 
-def summary_of(name: str, noise: str, seeds: int = SEEDS, overrides: dict | None = None):
+def summary_of(
+    name: str,
+    noise: str,
+    seeds: int = SEEDS,
+    overrides: dict | None = None,
+    states: str | None = None,
+):
     cal = load_calibration("article")
     if noise != "calibrated":
         cal = cal.near_best_response(ensemble.NOISE_FACTORS[noise])
     _, summary = compare_scenarios(
-        [name], range(seeds), calibration=cal, overrides={name: overrides or {}}
+        [name], range(seeds), calibration=cal, overrides={name: overrides or {}}, states=states
     )
     return summary.iloc[0]
 
@@ -44,6 +51,68 @@ def test_ensemble_matches_compare_scenarios(name, noise):
     got = ensemble.run_ensemble(s).summary()
     assert got.drop("scenario").equals(expected.drop("scenario"))
     assert ensemble.headline(s).drop("scenario").equals(expected.drop("scenario"))
+
+
+@pytest.mark.parametrize(
+    ("states", "noise"),
+    [("reactive", "calibrated"), ("reactive", "near best response"), ("strategic", "calibrated")],
+)
+def test_states_control_is_compare_scenarios_states(states, noise):
+    """The states control sets both policies as ``compare_scenarios(..., states=...)`` does."""
+    s = ensemble.Settings(scenario="us_escalation", noise=noise, seeds=SEEDS, states=states)
+    expected = summary_of("us_escalation", noise, states=states)
+    assert ensemble.run_ensemble(s).summary().drop("scenario").equals(expected.drop("scenario"))
+    assert ensemble.headline(s).drop("scenario").equals(expected.drop("scenario"))
+    sc = ensemble.scenario_of(s)
+    assert (sc.us_policy, sc.china_policy) == (states, states)
+    if states == "strategic":  # the named scenarios' own: the same worlds as no setting
+        own = ensemble.run_ensemble(replace(s, states=None)).summary()
+        assert own.drop("scenario").equals(expected.drop("scenario"))
+
+
+def test_reactive_states_carry_out_the_escalation_and_the_page_says_so():
+    strategic = ensemble.Settings(scenario="us_escalation", seeds=SEEDS)
+    reactive = replace(strategic, states="reactive")
+    p_strategic = ensemble.run_ensemble(strategic).events().set_index("event")["share"]
+    p_reactive = ensemble.run_ensemble(reactive).events().set_index("event")["share"]
+    assert p_strategic["breakdown"] < 0.1 < 0.5 < p_reactive["toward_us"]  # ODD 9.3: ~1% / ~81%
+    assert ensemble.states_text(strategic) == "strategic states (the scenario's own)"
+    assert ensemble.states_text(reactive) == (
+        "reactive states (the scenario's own: strategic states)"
+    )
+    assert reactive.label() == "us_escalation (article, calibrated noise, reactive states)"
+    episode = ensemble.Settings(scenario="australia_2020")
+    assert ensemble.states_text(episode) == "US strategic, China scripted (the scenario's own)"
+    with pytest.raises(ConfigError, match="states: must be one of strategic, reactive"):
+        ensemble.check_settings(ensemble.Settings(states="scripted"))
+
+
+def test_the_single_run_and_the_phase_map_run_the_states_chosen():
+    s = ensemble.Settings(scenario="us_escalation", seeds=5, states="reactive")
+    ens = ensemble.run_ensemble(s)
+    cal, sc, overrides = ensemble.load_inputs(s)  # what the single-run view builds its model from
+    model = BalancingModel(sc, cal, 40, overrides=overrides, rng=0)
+    model.run_for(40)
+    np.testing.assert_array_equal(
+        ens.rounds["us_tariff"][:, 0], model.rounds_table()["us_tariff"].to_numpy()
+    )
+    spec = ensemble.phase_spec(s, "cn_coercion", "us_security_pressure", (2, 10))
+    table = ensemble.phase_grid(spec)
+    row = table.iloc[3]
+    cell = replace(s, seeds=10).with_levels({spec.x: row["x"], spec.y: row["y"]})
+    _, summary = compare_scenarios(
+        ["us_escalation"],
+        range(10),
+        overrides={"us_escalation": {spec.x: row["x"], spec.y: row["y"]}},
+        states="reactive",
+    )
+    assert int(row["breakdowns"]) == broken(summary.iloc[0])
+    assert ensemble.run_ensemble(cell).summary()["n_balanced"] == summary.iloc[0]["n_balanced"]
+
+
+def broken(summary: pd.Series) -> int:
+    """Runs that broke down in a summary row of compare_scenarios."""
+    return int(summary["runs"]) - int(summary["n_balanced"])
 
 
 def test_moved_levels_are_overrides_as_in_compare_scenarios():
@@ -96,6 +165,14 @@ def test_wilson_and_newcombe_intervals():
     assert lo == 0.0 and 0.05 < hi < 0.08
     lo, hi = ensemble.wilson_interval(50, 50)
     assert hi == 1.0
+    # The closed form (Wilson 1927) at a few counts.
+    k, n, z = np.array([1, 7, 30]), np.array([40, 40, 31]), ensemble.Z95
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    lo, hi = ensemble.wilson_interval(k, n)
+    np.testing.assert_allclose(lo, centre - half, rtol=1e-12)
+    np.testing.assert_allclose(hi, centre + half, rtol=1e-12)
     d = ensemble.difference(98, 200, 50, 200)
     assert d.diff == pytest.approx(0.24)
     assert d.low < 0.24 < d.high
