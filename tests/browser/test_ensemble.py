@@ -239,17 +239,64 @@ def test_escalation_controls_set_the_end_levels():
 
 
 def test_timeline_in_words():
-    lines = controls.timeline(load_scenario("us_escalation"), {"escalation.us_tariff_level": 1.0})
+    reactive = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    lines = controls.timeline(reactive, {"escalation.us_tariff_level": 1.0})
     assert (
         "From round 4 (quarter 5) the US ramps its tariff to 100% and its demand to 0.90 over "
         "12 quarters (tariff up from 5%, demand up from 0.60), reaching them in round 15 and "
         "holding them after."
     ) in lines
+    assert any("China restricts rare earths by 0.30 of the room" in line for line in lines)
+    # Strategic states (the scenario's own) scale the severity they are given.
+    strategic = controls.timeline(load_scenario("us_escalation"), {}, load_calibration("article"))
+    assert any("the US ramps the tariff severity it may scale to 35%" in x for x in strategic)
+    assert any(
+        "each quarter it scales its tariff threat (0-2x a tariff of 5%" in x for x in strategic
+    )
+    assert any("each quarter it scales its coercion (0-2x" in x for x in strategic)
+    assert any(
+        "a deal with the US (none, half or all of a $55bn-a-year pledge; a full deal removes 40%"
+        in x
+        for x in strategic
+    )
     # A start above the end is a ramp down, and says so.
     down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_level": 0.5})
     assert any("(tariff down from 50%, demand up from 0.60)" in line for line in down)
+    # A coercive embargo (the default) lifts on concession; a punitive one holds.
     embargo = controls.timeline(load_scenario("rare_earth_embargo"))
-    assert any("From round 8 (quarter 9) China withholds 50%" in line for line in embargo)
+    assert any(
+        "From round 8 (quarter 9) China withholds 50% of its rare-earth exports for 6 quarters "
+        "(to round 13) unless Japan concedes: the embargo lifts in any quarter Japan's compliance "
+        "is at or below China's demand of 0.25" in line
+        for line in embargo
+    )
+    assert not any("red line of" in line for line in embargo)
+    punitive = controls.timeline(load_scenario("japan_2010_halt"))
+    assert any("for 1 quarter (to round 1) whatever Japan does" in line for line in punitive)
+
+
+def test_slider_help_says_what_a_strategic_state_scales():
+    cal = load_calibration("article")
+    strategic = {c.name: c for c in controls.controls_for(load_scenario("us_escalation"), cal, 40)}
+    reactive_sc = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    reactive = {c.name: c for c in controls.controls_for(reactive_sc, cal, 40)}
+    for name, state in (("escalation.us_tariff_level", "the US"), ("cn_coercion", "China")):
+        assert f"Strategic states: the severity {state} may scale (0-2x" in (
+            strategic[name].description
+        )
+        assert "Strategic states" not in reactive[name].description
+    assert "Strategic states" not in strategic["escalation.us_security_pressure"].description
+    assert controls.group_note("United States", load_scenario("us_escalation")) == (
+        "Strategic: the US scales these tariff levels by 0-2x each quarter (the severity it may "
+        "use, not what it sets)."
+    )
+    assert controls.group_note("China", reactive_sc).startswith("Reactive: China applies")
+    assert "scripted" in controls.group_note("China", load_scenario("australia_2020")).lower()
+    assert controls.group_note("Japan", reactive_sc) is None
+    embargo = {
+        c.name: c for c in controls.controls_for(load_scenario("rare_earth_embargo"), cal, 40)
+    }
+    assert embargo["embargo.red_line"].label == "Embargo's demand (lifts at or below)"
 
 
 def test_explanation_has_the_rules_numbers():
@@ -267,6 +314,20 @@ def test_saved_scenario_yaml_is_a_valid_self_contained_scenario():
     assert sc.escalation.start_round == 2 and isinstance(sc.escalation.start_round, int)
     with pytest.raises(ConfigError, match="no spaces"):
         controls.scenario_yaml(load_scenario("baseline"), {}, "my scenario")
+
+
+def test_saved_scenario_yaml_carries_the_states():
+    import yaml
+
+    s = ensemble.Settings(scenario="us_escalation", states="reactive").with_levels(
+        {"cn_coercion": 0.5}
+    )
+    text = controls.scenario_yaml(ensemble.scenario_of(s), s.level_dict(), "mine")
+    assert "reactive states" in text.splitlines()[0]
+    saved = scenario_from_dict(yaml.safe_load(text))
+    shipped = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    want = ensemble.scenario_with_levels(shipped, {"cn_coercion": 0.5})
+    assert replace(saved, name=want.name, description=want.description) == want
 
 
 def test_every_panel_series_is_a_recorded_column():
