@@ -102,14 +102,20 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
         ),
         Panel(
             "instruments",
-            "Instruments: tariff, restriction, access; Japan's deal",
+            "Instruments: tariff, restriction, access",
             "share 0-1",
             (
                 Series("us_tariff", "US tariff", "United States"),
                 Series("cn_restriction", "China's restriction", "China"),
                 Series("cn_access", "China's access", "China", "dashed"),
-                Series("jp_deal", "Japan's deal", "Japan", "dotted"),
             ),
+            (0.0, 1.0),
+        ),
+        Panel(
+            "deal",
+            "Japan's deal with the US (none, half, full)",
+            "level 0-1 of the pledge",
+            (Series("jp_deal", "Japan's deal", "Japan"),),
             (0.0, 1.0),
         ),
         Panel(

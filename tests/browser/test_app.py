@@ -26,7 +26,7 @@ import pytest
 from sim.catalog import load_calibration
 from sim.engine.model import BalancingModel
 from sim.engine.runner import compare_scenarios, run_seeds
-from sim.viz import ensemble
+from sim.viz import charts, ensemble
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 expect = sync_api.expect
@@ -41,6 +41,12 @@ ERRORS = ".v-alert.error, .v-alert.error--text"
 SIZES = {"1400x1500": (1400, 1500), "1280x720": (1280, 720)}
 SEEDS = 500  # the page's default ensemble
 NEAR_BR = "near best response"
+#: Charts of each view: the panels (per-round series), and P(breakdown) and survival; the
+#: compare view draws every panel but the firms' for A and B.
+PANELS = len(charts.panels(load_calibration("article").firm_names))
+ENSEMBLE_CHARTS = PANELS + 2
+COMPARE_CHARTS = 2 * (PANELS - 1) + 2
+SINGLE_CHARTS = PANELS
 
 
 # Resolves to the time (ms) from t0 to the last chart drawn once every chart of the view carries
@@ -63,7 +69,7 @@ def stamp(page) -> str | None:
     )
 
 
-def redraw(page, action, what: str | None = None, charts: int = 8) -> float:
+def redraw(page, action, what: str | None = None, charts: int = ENSEMBLE_CHARTS) -> float:
     """Do ``action`` and wait until all ``charts`` of the view are redrawn; the time in ms."""
     old = stamp(page)
     t0 = page.evaluate("performance.now()")
@@ -306,11 +312,14 @@ def test_saved_scenario_yaml_runs_on_the_cli_unchanged(page, cdn_failures, tmp_p
 # --- compare --------------------------------------------------------------------------------
 def test_compare_two_calibrations_with_the_difference(page, cdn_failures):
     view(page, "Compare")
-    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(12)
+    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(COMPARE_CHARTS)
     redraw(
-        page, lambda: choose(page, "Scenario B", "us_escalation"), "compare: B changed", charts=12
+        page,
+        lambda: choose(page, "Scenario B", "us_escalation"),
+        "compare: B changed",
+        charts=COMPARE_CHARTS,
     )
-    redraw(page, lambda: choose(page, "Scenario", "us_escalation"), charts=12)
+    redraw(page, lambda: choose(page, "Scenario", "us_escalation"), charts=COMPARE_CHARTS)
     expect(page.locator(".v-select").filter(has_text="Calibration B")).to_contain_text("corrected")
     a = expected("us_escalation", "calibrated")
     b = expected("us_escalation", "calibrated", calibration="corrected")
@@ -435,13 +444,13 @@ def status(page):
 def test_single_run_step_play_reset(page, cdn_failures):
     view(page, "Single run")
     expect(status(page)).to_have_text("seed 0 · Rounds run: 0 of 40 · press Step or Play")
-    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(6)
+    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(SINGLE_CHARTS)
     for i in range(1, 6):
         redraw(
             page,
             lambda: page.get_by_role("button", name="Step").click(),
             "Step (one world)",
-            charts=6,
+            charts=SINGLE_CHARTS,
         )
         expect(status(page)).to_contain_text(f"Rounds run: {i} of 40 · posture: ")
     table = chart_csv(page, "single-compliance")
@@ -458,7 +467,7 @@ def test_single_run_step_play_reset(page, cdn_failures):
     expect(status(page)).to_contain_text(re.compile(r"Rounds run: ([89]|[1-4]\d) of 40"))
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Step")).to_be_enabled()
-    redraw(page, lambda: page.get_by_role("button", name="Reset").click(), charts=6)
+    redraw(page, lambda: page.get_by_role("button", name="Reset").click(), charts=SINGLE_CHARTS)
     expect(status(page)).to_have_text("seed 0 · Rounds run: 0 of 40 · press Step or Play")
     assert_clean(page, cdn_failures)
 
@@ -468,7 +477,9 @@ def test_each_browser_tab_has_its_own_state(page, app_url):
     other = page.context.new_page()
     try:
         other.goto(app_url)
-        expect(other.locator(f"{CHARTS}[data-stamp]")).to_have_count(8, timeout=60_000)
+        expect(other.locator(f"{CHARTS}[data-stamp]")).to_have_count(
+            ENSEMBLE_CHARTS, timeout=60_000
+        )
         expect(other.locator(".bsim-summary")).to_contain_text("baseline, article calibration")
         expect(page.locator(".bsim-summary")).to_contain_text("no_lobbying, article calibration")
     finally:

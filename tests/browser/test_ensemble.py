@@ -336,8 +336,8 @@ def test_every_panel_series_is_a_recorded_column():
     pans = charts.panels(firms)
     assert all(s.column in known for p in pans for s in p.series)
     assert sum(len(p.series) for p in pans) >= 17
-    instruments = next(p for p in pans if p.key == "instruments")
-    assert "jp_deal" in [s.column for s in instruments.series]  # Japan's deal with the US
+    deal = next(p for p in pans if p.key == "deal")
+    assert [s.column for s in deal.series] == ["jp_deal"]  # Japan's deal with the US
 
 
 def test_one_colour_per_actor_in_every_panel():
