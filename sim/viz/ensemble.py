@@ -7,8 +7,8 @@ them against :func:`sim.engine.runner.compare_scenarios` and the command line.
   user moved) and :func:`load_inputs`, which turns them into a calibration, a scenario and
   per-world overrides exactly as ``compare_scenarios`` would.
 - :func:`run_ensemble` (cached): the worlds on the batch engine, as an :class:`Ensemble`
-  with the tables behind every chart: :meth:`Ensemble.fan` (median, 50% and 90% bands per
-  round), :meth:`Ensemble.events` (P(breakdown) by side, ruptures, Wilson 95% intervals),
+  with the tables behind every chart: :meth:`Ensemble.fan` (median, 50% and 90% bands and the
+  mean per round), :meth:`Ensemble.events` (P(breakdown) by side, ruptures, Wilson 95% intervals),
   :meth:`Ensemble.survival` (share still balancing by round).
 - :func:`difference`: the difference of two probabilities with Newcombe's 95% interval.
 - :class:`PhaseSpec`, :func:`phase_grid`: the probability map over two levers of the
@@ -288,7 +288,7 @@ class Ensemble:
         return pd.DataFrame(rows)
 
     def fan(self, columns: Sequence[str]) -> pd.DataFrame:
-        """Per round and column: the 5, 25, 50, 75 and 95% quantiles over worlds (long table)."""
+        """Per round and column: the 5, 25, 50, 75 and 95% quantiles and the mean over worlds (long)."""
         return fan_table(self.rounds, columns)
 
     def survival(self) -> pd.DataFrame:
@@ -311,7 +311,8 @@ class Ensemble:
 
 
 def fan_table(rounds: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
-    """Quantiles over worlds of each ``(rounds, worlds)`` array, one row per round and column.
+    """Quantiles and the mean over worlds of each ``(rounds, worlds)`` array, one row per round
+    and column.
 
     numpy's default (linear) quantiles, computed from one sort of all columns at once.
     """
@@ -329,6 +330,7 @@ def fan_table(rounds: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.Da
         t = pos - lo
         a, b = arr[:, :, lo], arr[:, :, hi]
         out[name] = (a + (b - a) * t).reshape(-1)
+    out["mean"] = arr.mean(axis=2).reshape(-1)
     return pd.DataFrame(out)
 
 

@@ -150,6 +150,7 @@ def test_fan_is_numpys_quantiles_and_survival_counts_breakdowns():
         sub = fan[fan["column"] == col]
         for i, name in enumerate(ensemble.QUANTILES):
             np.testing.assert_allclose(sub[name].to_numpy(), q[i], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sub["mean"].to_numpy(), ens.rounds[col].mean(axis=1))
     surv = ens.survival()
     br = ens.outcomes["breakdown_round"].to_numpy()
     assert surv["surviving"].iloc[-1] == int((br < 0).sum())
@@ -338,6 +339,9 @@ def test_every_panel_series_is_a_recorded_column():
     assert sum(len(p.series) for p in pans) >= 17
     deal = next(p for p in pans if p.key == "deal")
     assert [s.column for s in deal.series] == ["jp_deal"]  # Japan's deal with the US
+    assert deal.line == "mean"  # a choice among three levels: its median hides how often
+    spec = json.loads(charts.fan_spec(deal, firms))
+    assert spec["layer"][-1]["encoding"]["y"]["field"] == "mean"
 
 
 def test_one_colour_per_actor_in_every_panel():
