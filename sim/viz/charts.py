@@ -118,9 +118,9 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
         ),
         Panel(
             "deal",
-            "Japan's deal with the US: none, half or full pledge",
+            "Japan's deal with the US",
             "level 0-1 of the pledge",
-            (Series("jp_deal", "Japan's deal (line: mean over worlds)", "Japan"),),
+            (Series("jp_deal", "Japan's deal: none, half or full", "Japan"),),
             (0.0, 1.0),
             line="mean",
         ),
@@ -223,8 +223,11 @@ def fan_spec(
 ) -> str:
     """The spec (JSON) of a fan chart: 90% and 50% bands and the median (or the mean, as the
     panel says) of each series (dataset ``fan``)."""
+    title = panel.title if title is None else title
+    if bands and panel.line == "mean":  # many worlds: say what the line is
+        title += " (line: mean)"
     return _fan_spec(
-        panel.title if title is None else title,
+        title,
         panel.y_title,
         _series_json(panel, firms),
         domain or panel.domain,
