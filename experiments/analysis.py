@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 #: Outcome labels of a run (``outcome`` column) and what "event" a probability counts.
 SIDES = ("balanced", "us", "china")
@@ -45,15 +47,15 @@ def event_flags(runs: pd.DataFrame, event: str = "breakdown") -> pd.Series:
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes in n trials (default 95%); arrays of shares 0-1."""
+    """Wilson score interval for k successes in n trials (default 95%); arrays of shares 0-1.
+
+    statsmodels' ``proportion_confint(method="wilson")`` at the confidence level of ``z``.
+    """
     k = np.asarray(k, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+        low, high = proportion_confint(k, n, alpha=2 * norm.sf(z), method="wilson")
+    return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
 def breakdown_probability(

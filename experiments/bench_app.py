@@ -128,8 +128,19 @@ def ensemble_alone(seeds: int, repeats: int) -> list[float]:
     return out
 
 
+def chart_counts() -> tuple[int, int, int]:
+    """Charts of the ensemble, compare and single-run views (from the app's panels)."""
+    from sim.catalog import load_calibration
+    from sim.viz import charts
+
+    panels = len(charts.panels(load_calibration("article").firm_names))
+    return panels + 2, 2 * (panels - 1) + 2, panels
+
+
 def run(repeats: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
+
+    n_ens, n_cmp, n_single = chart_counts()
 
     times: dict[str, list[float]] = {}
     proc, url = start_server()
@@ -141,40 +152,42 @@ def run(repeats: int) -> dict[str, list[float]]:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(url)
             page.wait_for_function(
-                "s => document.querySelectorAll(s + '[data-stamp]').length >= 8",
-                arg=CHARTS,
+                "([s, n]) => document.querySelectorAll(s + '[data-stamp]').length >= n",
+                arg=[CHARTS, n_ens],
                 timeout=120_000,
             )
             for seeds in ("200", "500", "1000"):
                 redraw(
-                    page, lambda s=seeds: page.get_by_role("button", name=s, exact=True).click(), 8
+                    page,
+                    lambda s=seeds: page.get_by_role("button", name=s, exact=True).click(),
+                    n_ens,
                 )
                 times[f"slider, ensemble of {seeds} seeds"] = [
-                    redraw(page, press(page, "China's coercion", k), 8) for k in keys(repeats)
+                    redraw(page, press(page, "China's coercion", k), n_ens) for k in keys(repeats)
                 ]
-            redraw(page, lambda: page.get_by_role("button", name="500", exact=True).click(), 8)
+            redraw(page, lambda: page.get_by_role("button", name="500", exact=True).click(), n_ens)
             times["noise toggle (500 seeds)"] = [
-                redraw(page, lambda n=n: page.get_by_role("button", name=n).click(), 8)
+                redraw(page, lambda n=n: page.get_by_role("button", name=n).click(), n_ens)
                 for n in ["near best response", "calibrated"] * max(1, repeats // 2)
             ]
             page.get_by_role("button", name="Compare", exact=True).click()
             page.wait_for_function(
-                "s => document.querySelectorAll(s + '[data-stamp]').length >= 12",
-                arg=CHARTS,
+                "([s, n]) => document.querySelectorAll(s + '[data-stamp]').length >= n",
+                arg=[CHARTS, n_cmp],
                 timeout=120_000,
             )
             times["slider, compare view (2 x 500 seeds)"] = [
-                redraw(page, press(page, "China's coercion", k), 12) for k in keys(repeats)
+                redraw(page, press(page, "China's coercion", k), n_cmp) for k in keys(repeats)
             ]
             page.get_by_role("button", name="Single run", exact=True).click()
             page.wait_for_function(
-                "s => document.querySelectorAll(s + '[data-stamp]').length >= 6",
-                arg=CHARTS,
+                "([s, n]) => document.querySelectorAll(s + '[data-stamp]').length >= n",
+                arg=[CHARTS, n_single],
                 timeout=120_000,
             )
             step = page.get_by_role("button", name="Step")
             times["Step, single run (Mesa model)"] = [
-                redraw(page, step.click, 6) for _ in range(repeats)
+                redraw(page, step.click, n_single) for _ in range(repeats)
             ]
             browser.close()
     finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
@@ -69,13 +69,18 @@ class Series:
 
 @dataclass(frozen=True)
 class Panel:
-    """A chart of per-round series: key, title, y-axis title, y range (None: from the data)."""
+    """A chart of per-round series: key, title, y-axis title, y range (None: from the data).
+
+    ``line``: what the line draws over worlds, the median (``q50``) or the ``mean`` (for a
+    choice among a few levels, whose median hides how often each is taken).
+    """
 
     key: str
     title: str
     y_title: str
     series: tuple[Series, ...]
     domain: tuple[float, float] | None = None
+    line: str = "q50"
 
 
 def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) -> list[Panel]:
@@ -112,6 +117,14 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
             (0.0, 1.0),
         ),
         Panel(
+            "deal",
+            "Japan's deal with the US",
+            "level 0-1 of the pledge",
+            (Series("jp_deal", "Japan's deal: none, half or full", "Japan"),),
+            (0.0, 1.0),
+            line="mean",
+        ),
+        Panel(
             "payoffs",
             "Payoffs, $bn per quarter",
             "$bn per quarter",
@@ -145,10 +158,7 @@ def panels(firms: tuple[str, ...], firm_labels: dict[str, str] | None = None) ->
     # A column the model no longer records is left out (the model changes; the page should not break).
     firm_cols = {f"{f}_{c}" for f in firms for c in FIRM_COLUMNS}
     known = set(ROUND_COLUMNS) | firm_cols
-    return [
-        Panel(p.key, p.title, p.y_title, tuple(s for s in p.series if s.column in known), p.domain)
-        for p in out
-    ]
+    return [replace(p, series=tuple(s for s in p.series if s.column in known)) for p in out]
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -211,14 +221,19 @@ def fan_spec(
     title: str | None = None,
     rounds: int = 40,
 ) -> str:
-    """The spec (JSON) of a fan chart: 90% and 50% bands and the median of each series (dataset ``fan``)."""
+    """The spec (JSON) of a fan chart: 90% and 50% bands and the median (or the mean, as the
+    panel says) of each series (dataset ``fan``)."""
+    title = panel.title if title is None else title
+    if bands and panel.line == "mean":  # many worlds: say what the line is
+        title += " (line: mean)"
     return _fan_spec(
-        panel.title if title is None else title,
+        title,
         panel.y_title,
         _series_json(panel, firms),
         domain or panel.domain,
         bands,
         rounds,
+        panel.line,
     )
 
 
@@ -230,6 +245,7 @@ def _fan_spec(
     domain: tuple[float, float] | None,
     bands: bool,
     rounds: int,
+    line: str = "q50",
 ) -> str:
     items = json.loads(series)
     labels = [s[0] for s in items]
@@ -258,6 +274,7 @@ def _fan_spec(
     tooltip = [
         alt.Tooltip("series:N"),
         alt.Tooltip("round:Q"),
+        *([alt.Tooltip("mean:Q", format=".3f")] if line == "mean" else []),
         alt.Tooltip("q50:Q", title="median", format=".3f"),
         alt.Tooltip("q25:Q", title="25%", format=".3f"),
         alt.Tooltip("q75:Q", title="75%", format=".3f"),
@@ -275,7 +292,7 @@ def _fan_spec(
     layers.append(
         base.mark_line(strokeWidth=2).encode(
             x=x,
-            y=alt.Y("q50:Q", scale=scale, title=y_title),
+            y=alt.Y(f"{line}:Q", scale=scale, title=y_title),
             stroke=colour,
             strokeDash=dash,
             tooltip=tooltip,
@@ -294,7 +311,7 @@ def fan_rows(fan: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     keep = np.isin(column, list(labels))
     series = np.asarray([labels[c] for c in column[keep]], dtype=object)
     out: dict[str, Any] = {"round": fan["round"].to_numpy()[keep], "series": series, "band": series}
-    out.update({q: fan[q].to_numpy()[keep] for q in ("q05", "q25", "q50", "q75", "q95")})
+    out.update({q: fan[q].to_numpy()[keep] for q in ("q05", "q25", "q50", "q75", "q95", "mean")})
     return pd.DataFrame(out)
 
 
@@ -313,7 +330,7 @@ def single_rows(table: pd.DataFrame, panel: Panel) -> pd.DataFrame:
         "series": labels,
         "band": labels,
     }
-    out.update({q: values for q in ("q05", "q25", "q50", "q75", "q95")})
+    out.update({q: values for q in ("q05", "q25", "q50", "q75", "q95", "mean")})
     return pd.DataFrame(out)
 
 

@@ -5,7 +5,11 @@
   US escalation, the escalation's end levels (``escalation.us_tariff_level`` ...) are the US
   controls, and the plain US levels are labelled as the levels *before* the ramp.
 - :func:`timeline`: the scenario's schedule in words ("from round 4 the US ramps its tariff
-  to 35% over 12 quarters").
+  to 35% over 12 quarters"), as the states' policies (strategic / reactive / scripted) and an
+  embargo's kind (coercive / punitive) make it.
+- :func:`states_note`, :func:`group_note`: what strategic and reactive states mean, and what
+  the sliders of a state set under its policy (a strategic state's tariff or coercion is the
+  severity it may scale).
 - :func:`explanation`: what breakdown and the alignment index mean, with the calibration's
   numbers for the rule (docs/ODD.md section 7.9).
 - :func:`scenario_yaml`, :func:`cli_command`: the page's scenario as a file the command line
@@ -25,15 +29,32 @@ import yaml
 from sim.core.calibration import Calibration
 from sim.core.constraints import Name
 from sim.core.errors import ConfigError
+from sim.core.params import STATE_MENU
 from sim.core.registry import SCENARIO_PARAMETERS, TEMPERATURE_ENTRIES, Parameter
 from sim.core.scenario import Scenario
-from sim.viz.ensemble import NOISE_FACTORS, Settings, level_value, lever_range, scenario_with_levels
+from sim.viz.ensemble import (
+    NOISE_FACTORS,
+    Settings,
+    level_value,
+    lever_range,
+    policies_text,
+    scenario_with_levels,
+)
 
 #: The actors, in the order of the page's control groups.
 ACTORS = ("United States", "China", "Japan", "Firms")
 #: The model description, in a checkout (an installed wheel has no docs/).
 ODD_FILE = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 ODD_SECTION = "7.9"
+#: The levels a strategic state scales (by a multiplier of :data:`sim.core.params.STATE_MENU`
+#: it chooses each quarter), with the policy that says whether it does.
+SCALED = {
+    "us_tariff_level": "us_policy",
+    "escalation.us_tariff_level": "us_policy",
+    "cn_coercion": "china_policy",
+}
+#: The multipliers a strategic state chooses from, in words ("0-2x").
+MENU = f"{STATE_MENU.min():g}-{STATE_MENU.max():g}x"
 
 
 def actor_of(name: str) -> str:
@@ -75,7 +96,27 @@ class Control:
 def _label(p: Parameter, sc: Scenario) -> str:
     if sc.escalation is not None and p.name in ("us_tariff_level", "us_security_pressure"):
         return f"{p.label} before the escalation"
+    if p.name == "embargo.red_line" and sc.embargo is not None and sc.embargo.kind == "coercive":
+        return "Embargo's demand (lifts at or below)"
     return p.label
+
+
+def _description(p: Parameter, sc: Scenario) -> str:
+    """The slider's help: the registry's description, and what a strategic state makes of it."""
+    text = p.description
+    if p.name == "embargo.red_line" and sc.embargo is not None and sc.embargo.kind == "coercive":
+        text = (
+            "China's demand during a coercive embargo: the embargo lifts in any quarter Japan's "
+            "compliance is at or below it (if China keeps its word)."
+        )
+    policy = SCALED.get(p.name)
+    if policy is not None and getattr(sc, policy) == "strategic":
+        state = "the US" if policy == "us_policy" else "China"
+        text += (
+            f" Strategic states: the severity {state} may scale ({MENU}, chosen each "
+            "quarter anticipating Japan), not what it sets."
+        )
+    return text
 
 
 def controls_for(sc: Scenario, cal: Calibration, rounds: int) -> list[Control]:
@@ -98,7 +139,7 @@ def controls_for(sc: Scenario, cal: Calibration, rounds: int) -> list[Control]:
                 step=p.step,
                 default=value,
                 unit=p.unit,
-                description=p.description,
+                description=_description(p, sc),
                 log=p.log,
                 integer=p.integer,
             )
@@ -125,42 +166,82 @@ def _move(what: str, start: float, end: float, fmt) -> str:
     return f"{what} {'up' if end > start else 'down'} from {fmt(start)}"
 
 
-def timeline(sc: Scenario, levels: Mapping[str, float] | None = None) -> list[str]:
-    """What happens when in the scenario, with the page's levels applied, in sentences."""
+def timeline(
+    sc: Scenario, levels: Mapping[str, float] | None = None, cal: Calibration | None = None
+) -> list[str]:
+    """What happens when in the scenario, with the page's levels applied, in sentences.
+
+    The states' policies decide the words: a strategic state scales its tariff or coercion
+    (the severity) each quarter, a reactive one carries the schedule out. ``cal`` adds the
+    deal's size and relief.
+    """
     s = scenario_with_levels(sc, levels or {})
     lines = []
     if s.us_policy == "scripted":
         lines.append("The US follows the scenario's scripted tariff and demand paths.")
+    elif s.us_policy == "strategic":
+        lines.append(
+            f"From round 0 the US demands export-control compliance of {s.us_security_pressure:.2f}; "
+            f"each quarter it scales its tariff threat ({MENU} a tariff of "
+            f"{_pct(s.us_tariff_level)} on a full shortfall), anticipating Japan's response and "
+            "weighing its own costs."
+        )
     else:
         lines.append(
             f"From round 0 the US demands export-control compliance of {s.us_security_pressure:.2f} "
             f"and threatens a tariff of up to {_pct(s.us_tariff_level)} on a full shortfall."
         )
-    if (e := s.escalation) is not None:
+    if (e := s.escalation) is not None and s.us_policy != "scripted":
         end = e.start_round + e.ramp_rounds - 1
         tariff = _move("tariff", s.us_tariff_level, e.us_tariff_level, _pct)
         demand = _move("demand", s.us_security_pressure, e.us_security_pressure, "{:.2f}".format)
+        what = "the tariff severity it may scale" if s.us_policy == "strategic" else "its tariff"
         lines.append(
-            f"From {_round_word(e.start_round)} the US ramps its tariff to "
+            f"From {_round_word(e.start_round)} the US ramps {what} to "
             f"{_pct(e.us_tariff_level)} and its demand to {e.us_security_pressure:.2f} over "
             f"{e.ramp_rounds} quarters ({tariff}, {demand}), reaching them in round {end} and "
             "holding them after."
         )
+    if cal is not None:
+        lines.append(
+            "Each quarter Japan chooses its compliance and a deal with the US (none, half or "
+            f"all of a ${cal.value('deal_size'):g}bn-a-year pledge; a full deal removes "
+            f"{_pct(cal.value('deal_relief'))} of the tariff for a shortfall)."
+        )
     if s.china_policy == "scripted":
         lines.append("China follows the scenario's scripted restriction and access paths.")
+    elif s.china_policy == "strategic":
+        lines.append(
+            "Throughout, China threatens to restrict rare earths above its red line; each "
+            f"quarter it scales its coercion ({MENU} a restriction of {s.cn_coercion:.2f} of the "
+            "room above the line for each unit Japan goes past it), anticipating Japan's "
+            "response and weighing its own costs."
+        )
     else:
         lines.append(
             f"Throughout, China restricts rare earths by {s.cn_coercion:.2f} of the room above "
             "its red line for each unit Japan goes past it."
         )
     if (b := s.embargo) is not None:
-        lines.append(
+        window = (
             f"From {_round_word(b.start_round)} China withholds {_pct(b.restriction)} of its "
-            f"rare-earth exports for {b.rounds} quarters (to round {b.start_round + b.rounds - 1}) "
-            f"and announces a red line of {b.red_line:.2f} on Japan's compliance."
+            f"rare-earth exports for {b.rounds} quarter{'s' if b.rounds != 1 else ''} "
+            f"(to round {b.start_round + b.rounds - 1})"
         )
+        if b.kind == "coercive":
+            lines.append(
+                f"{window} unless Japan concedes: the embargo lifts in any quarter Japan's "
+                f"compliance is at or below China's demand of {b.red_line:.2f} (if China keeps "
+                "its word, which Japan believes as far as China's reputation goes)."
+            )
+        else:
+            lines.append(
+                f"{window} whatever Japan does, and announces a red line of {b.red_line:.2f} "
+                "on Japan's compliance."
+            )
     lines.append(
-        f"Firms lobby at {s.lobbying_strength:g}x their calibrated weight"
+        "Firms choose how hard to lobby, at a cost; a firm's lobbying counts at "
+        f"{s.lobbying_strength:g}x its calibrated weight"
         + (
             f"; fiscal stress {s.fiscal_stress:g} (lower growth, higher debt)."
             if s.fiscal_stress
@@ -168,6 +249,35 @@ def timeline(sc: Scenario, levels: Mapping[str, float] | None = None) -> list[st
         )
     )
     return lines
+
+
+def states_note() -> str:
+    """What the two models of the states mean, in one line."""
+    return (
+        "Strategic: the US and China scale their threats each quarter, anticipating Japan and "
+        "weighing their own costs. Reactive: they carry out the scenario's schedule and "
+        "escalation (the first version's rules)."
+    )
+
+
+def group_note(actor: str, sc: Scenario) -> str | None:
+    """What a state's sliders set under its policy (None for Japan and the firms)."""
+    if actor == "United States":
+        policy, state, levels = sc.us_policy, "the US", "these tariff levels"
+        scripted = "tariff and demand paths: these levels do not act"
+    elif actor == "China":
+        policy, state, levels = sc.china_policy, "China", "this coercion"
+        scripted = "restriction and access paths: its coercion does not act"
+    else:
+        return None
+    if policy == "strategic":
+        return (
+            f"Strategic: {state} scales {levels} by {MENU} each quarter (the severity it may "
+            "use, not what it sets)."
+        )
+    if policy == "reactive":
+        return f"Reactive: {state} applies {levels} as set (harsher as trust falls)."
+    return f"Scripted: {state} follows the scenario's {scripted}."
 
 
 def explanation(cal: Calibration) -> str:
@@ -246,22 +356,28 @@ def check_name(name: str) -> str:
 def scenario_yaml(sc: Scenario, levels: Mapping[str, float], name: str) -> str:
     """The scenario with the page's levels as a self-contained YAML file for ``scenario/<name>.yaml``.
 
-    It lists every field (so it does not depend on the shipped file it started from) and is
-    validated by the same :func:`sim.core.scenario.scenario_from_dict` the command line uses.
+    It lists every field (so it does not depend on the shipped file it started from), the
+    states' policies included (``sc`` as the page runs it: :func:`sim.viz.ensemble.scenario_of`),
+    and is validated by the same :func:`sim.core.scenario.scenario_from_dict` the command line
+    uses.
     """
     name = check_name(name)
     s = scenario_with_levels(sc, levels)
     moved = ", ".join(f"{k}={v:g}" for k, v in sorted(levels.items()))
+    states = policies_text(s)
     s = dataclasses.replace(
         s,
         name=name,
-        description=f"Scenario {sc.name} as set in the app"
+        description=f"Scenario {sc.name} as set in the app, {states}"
         + (f" ({moved})." if moved else " (its own levels)."),
     )
     raw = {k: v for k, v in dataclasses.asdict(s).items() if v is not None}
     if not raw.get("firm_lobbying"):
         raw.pop("firm_lobbying", None)
-    header = f"# Saved by the balancing-sim app from scenario {sc.name!r}.\n"
+    header = (
+        f"# Saved by the balancing-sim app from scenario {sc.name!r}, {states} "
+        f"(us_policy: {s.us_policy}, china_policy: {s.china_policy}).\n"
+    )
     return header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
 
 

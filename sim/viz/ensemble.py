@@ -7,8 +7,8 @@ them against :func:`sim.engine.runner.compare_scenarios` and the command line.
   user moved) and :func:`load_inputs`, which turns them into a calibration, a scenario and
   per-world overrides exactly as ``compare_scenarios`` would.
 - :func:`run_ensemble` (cached): the worlds on the batch engine, as an :class:`Ensemble`
-  with the tables behind every chart: :meth:`Ensemble.fan` (median, 50% and 90% bands per
-  round), :meth:`Ensemble.events` (P(breakdown) by side, ruptures, Wilson 95% intervals),
+  with the tables behind every chart: :meth:`Ensemble.fan` (median, 50% and 90% bands and the
+  mean per round), :meth:`Ensemble.events` (P(breakdown) by side, ruptures, Wilson 95% intervals),
   :meth:`Ensemble.survival` (share still balancing by round).
 - :func:`difference`: the difference of two probabilities with Newcombe's 95% interval.
 - :class:`PhaseSpec`, :func:`phase_grid`: the probability map over two levers of the
@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 from sim.catalog import load_calibration, load_scenario
 from sim.core.calibration import Calibration, calibration_from_dict
@@ -42,6 +44,14 @@ from sim.engine.runner import summarize_outcomes
 #: The noise levels every headline is reported at: the calibrated temperatures, and all of
 #: them divided by 10 ("near best response", as experiments/compare_scenarios.py).
 NOISE_FACTORS = {"calibrated": 1.0, "near best response": 10.0}
+#: The states' model: each named scenario's own policies (strategic since model v2 part 2,
+#: scripted in some episode replays), or both the US and China set to one, as
+#: ``compare_scenarios(..., states=...)`` and ``scenario.us_policy=... scenario.china_policy=...``.
+STATES: dict[str, str | None] = {
+    "scenario's own": None,
+    "strategic": "strategic",
+    "reactive": "reactive",
+}
 #: Ensemble sizes offered on the page (seeds base_seed .. base_seed + n - 1).
 SEED_COUNTS = (200, 500, 1000)
 MAX_SEEDS = 5000
@@ -71,6 +81,8 @@ class Settings:
     base_seed: int = 0
     rounds: int = 40
     levels: tuple[tuple[str, float], ...] = ()
+    #: Both states' policy (``strategic`` / ``reactive``); None keeps the scenario's own.
+    states: str | None = None
 
     def level_dict(self) -> dict[str, float]:
         return dict(self.levels)
@@ -83,7 +95,9 @@ class Settings:
         return np.arange(self.base_seed, self.base_seed + self.seeds, dtype=np.int64)
 
     def label(self) -> str:
-        return f"{self.scenario} ({self.calibration}, {self.noise} noise)"
+        return (
+            f"{self.scenario} ({self.calibration}, {self.noise} noise, {states_text(self, False)})"
+        )
 
 
 def check_settings(s: Settings) -> Settings:
@@ -92,6 +106,9 @@ def check_settings(s: Settings) -> Settings:
         raise ConfigError("noise", f"must be one of {', '.join(NOISE_FACTORS)}, got {s.noise!r}")
     if not isinstance(s.seeds, int) or not 1 <= s.seeds <= MAX_SEEDS:
         raise ConfigError("seeds", f"must be a whole number in 1..{MAX_SEEDS}, got {s.seeds!r}")
+    if s.states not in STATES.values():
+        choices = ", ".join(v for v in STATES.values() if v)
+        raise ConfigError("states", f"must be one of {choices} (or unset), got {s.states!r}")
     check_seed("base seed", s.base_seed)
     if s.base_seed + s.seeds - 1 > SEED_MAX:
         raise ConfigError("base seed", f"base seed + seeds - 1 must be < 2**63, got {s.base_seed}")
@@ -99,16 +116,6 @@ def check_settings(s: Settings) -> Settings:
         if key not in SCENARIO_PARAMETERS:
             raise ConfigError(key, "not a scenario parameter of the registry")
     return s
-
-
-def parse_seed(text: str | int) -> int:
-    """A seed typed in the page (a string once edited) as a whole number in 0..2**63-1."""
-    raw = str(text).strip()
-    try:
-        value: object = int(raw) if len(raw) <= 40 else raw
-    except ValueError:
-        value = raw
-    return check_seed("base seed", value)
 
 
 @lru_cache(maxsize=32)
@@ -119,8 +126,10 @@ def calibration_named(name: str, factor: float = 1.0) -> Calibration:
 
 
 @lru_cache(maxsize=64)
-def _scenario(name: str) -> Scenario:
-    return load_scenario(name)
+def _scenario(name: str, states: str | None = None) -> Scenario:
+    """The named scenario, with both states' policy replaced as ``compare_scenarios`` does."""
+    policies = {} if states is None else {"us_policy": states, "china_policy": states}
+    return load_scenario(name, **policies)
 
 
 def calibration_of(s: Settings) -> Calibration:
@@ -129,7 +138,29 @@ def calibration_of(s: Settings) -> Calibration:
 
 
 def scenario_of(s: Settings) -> Scenario:
-    return _scenario(s.scenario)
+    """The settings' scenario with its states' policies (the scenario's own if ``states`` is None)."""
+    return _scenario(s.scenario, s.states)
+
+
+def policies_text(sc: Scenario) -> str:
+    """The US's and China's policies in words: "strategic states", "US strategic, China scripted"."""
+    us, cn = sc.us_policy, sc.china_policy
+    return f"{us} states" if us == cn else f"US {us}, China {cn}"
+
+
+def states_text(s: Settings, own: bool = True) -> str:
+    """The states' model of the settings ("reactive states"), with ``own``: whether it is the
+    scenario's own ("reactive states (the scenario's own: strategic states)")."""
+    try:
+        original = policies_text(_scenario(s.scenario))
+        now = policies_text(scenario_of(s))
+    except ConfigError:  # not a named scenario (a sweep's): its states are its own
+        return "the scenario's own states" if s.states is None else f"{s.states} states"
+    if not own:
+        return now
+    if now == original:
+        return f"{now} (the scenario's own)"
+    return f"{now} (the scenario's own: {original})"
 
 
 def load_inputs(s: Settings) -> tuple[Calibration, Scenario, dict[str, float]]:
@@ -168,16 +199,17 @@ def _scenario_dict(sc: Scenario) -> dict[str, Any]:
 
 # --- intervals ----------------------------------------------------------------------------
 def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``k`` events in ``n`` runs (default 95%), shares 0-1."""
+    """Wilson score interval for ``k`` events in ``n`` runs (default 95%), shares 0-1.
+
+    statsmodels' ``proportion_confint(method="wilson")``, exactly 0 at ``k = 0`` and 1 at
+    ``k = n`` (where its arithmetic can leave a rounding error).
+    """
     k = np.asarray(k, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1.0 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact at the ends
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+        low, high = proportion_confint(k, n, alpha=2 * norm.sf(z), method="wilson")
+    low = np.where(k == 0, 0.0, np.clip(low, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(high, 0.0, 1.0))
     return low, high
 
 
@@ -256,7 +288,7 @@ class Ensemble:
         return pd.DataFrame(rows)
 
     def fan(self, columns: Sequence[str]) -> pd.DataFrame:
-        """Per round and column: the 5, 25, 50, 75 and 95% quantiles over worlds (long table)."""
+        """Per round and column: the 5, 25, 50, 75 and 95% quantiles and the mean over worlds (long)."""
         return fan_table(self.rounds, columns)
 
     def survival(self) -> pd.DataFrame:
@@ -279,7 +311,8 @@ class Ensemble:
 
 
 def fan_table(rounds: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
-    """Quantiles over worlds of each ``(rounds, worlds)`` array, one row per round and column.
+    """Quantiles and the mean over worlds of each ``(rounds, worlds)`` array, one row per round
+    and column.
 
     numpy's default (linear) quantiles, computed from one sort of all columns at once.
     """
@@ -297,6 +330,7 @@ def fan_table(rounds: Mapping[str, np.ndarray], columns: Sequence[str]) -> pd.Da
         t = pos - lo
         a, b = arr[:, :, lo], arr[:, :, hi]
         out[name] = (a + (b - a) * t).reshape(-1)
+    out["mean"] = arr.mean(axis=2).reshape(-1)
     return pd.DataFrame(out)
 
 

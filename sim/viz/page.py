@@ -1,5 +1,8 @@
 """The app's page (Solara): controls on the left, four views on the right.
 
+The sidebar's **States** control sets both states' policy (strategic / reactive, or each
+scenario's own) for every view, the saved scenario and its command line.
+
 - **Ensemble** (the default): 200-1,000 seeds of the page's settings on the batch engine,
   recomputed on every control change: P(breakdown) by side with its interval at both noise
   levels, the survival curve, and fan charts of every panel of :mod:`sim.viz.charts`.
@@ -31,6 +34,7 @@ import solara
 from solara.alias import rv
 
 from sim.catalog import calibration_names, scenario_names
+from sim.core.constraints import parse_seed
 from sim.core.errors import ConfigError
 from sim.core.registry import SCENARIO_PARAMETERS
 from sim.engine.model import BalancingModel
@@ -42,10 +46,12 @@ from sim.viz.controls import (
     cli_command,
     controls_for,
     explanation,
+    group_note,
     noise_note,
     odd_section,
     scenario_yaml,
     short_explanation,
+    states_note,
     timeline,
 )
 from sim.viz.ensemble import (
@@ -54,6 +60,7 @@ from sim.viz.ensemble import (
     FINE,
     NOISE_FACTORS,
     SEED_COUNTS,
+    STATES,
     Ensemble,
     Settings,
     SweepPhase,
@@ -65,11 +72,12 @@ from sim.viz.ensemble import (
     lever_names,
     load_inputs,
     load_sweep_phase,
-    parse_seed,
     phase_chunks,
     phase_spec,
+    policies_text,
     run_ensemble,
     scenario_of,
+    states_text,
     sweep_cell_ensemble,
     wilson_interval,
 )
@@ -83,6 +91,9 @@ NOISES = tuple(NOISE_FACTORS)
 #: The other noise level's numbers start this long after the charts' (the browser draws first).
 OTHER_NOISE_DELAY_S = 0.15
 NARROW = {"max-width": "260px", "min-width": "180px"}
+#: The states control's choices (labels of :data:`sim.viz.ensemble.STATES`); B may follow A.
+STATE_LABELS = tuple(STATES)
+SAME_AS_A = "same as A"
 
 CSS = """
 .bsim-app { display: flex; height: 100vh; overflow: hidden; font-size: 13px; }
@@ -314,7 +325,10 @@ def LevelControl(control: Control, value: float, on_value: Callable[[str, float]
 
 @solara.component
 def LevelControls(
-    controls: list[Control], values: dict[str, float], on_value: Callable[[str, float], None]
+    controls: list[Control],
+    values: dict[str, float],
+    on_value: Callable[[str, float], None],
+    notes: dict[str, str | None] | None = None,
 ):
     for actor in ACTORS:
         group = [c for c in controls if c.actor == actor]
@@ -325,6 +339,13 @@ def LevelControls(
             solara.HTML(
                 tag="div", unsafe_innerHTML=html.escape(actor), classes=["bsim-group-title"]
             )
+            if note := (notes or {}).get(actor):
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=html.escape(note),
+                    classes=["bsim-note", "bsim-group-note"],
+                    attributes={"data-actor": actor},
+                )
             for c in group:
                 LevelControl(c, values.get(c.name, c.default), on_value)
 
@@ -386,9 +407,8 @@ def Downloads(ens: Ensemble):
     """The runs behind the charts: one row per world, and every world's rounds."""
     pans = charts.panels(ens.firm_names, ens.calibration.firm_labels)
     columns = [s.column for p in pans for s in p.series]
-    tag = (
-        f"{ens.settings.scenario}-{ens.settings.calibration}-{ens.settings.noise.replace(' ', '_')}"
-    )
+    s = ens.settings
+    tag = f"{s.scenario}-{s.calibration}-{s.noise.replace(' ', '_')}-{s.states or 'own'}_states"
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.FileDownload(
             lambda: ens.outcomes.to_csv(index=False),
@@ -430,7 +450,8 @@ def Headline(settings: Settings, ens: Ensemble):
         tag="div",
         unsafe_innerHTML=(
             f"<b>{html.escape(settings.scenario)}</b>, {html.escape(settings.calibration)} "
-            f"calibration, {len(seeds)} worlds (seeds {seeds[0]}-{seeds[-1]}), {settings.rounds} "
+            f"calibration, <span class='bsim-states-shown'>{html.escape(states_text(settings))}"
+            f"</span>, {len(seeds)} worlds (seeds {seeds[0]}-{seeds[-1]}), {settings.rounds} "
             f"quarters; charts at <b>{html.escape(settings.noise)}</b> noise."
             + headline_table({n: rows[n] for n in NOISES}, settings.noise)
             + f"<div class='bsim-note'>{html.escape(short_explanation(ens.calibration))} "
@@ -464,11 +485,13 @@ def CompareView(settings: Settings):
     b_calibration = solara.use_reactive(
         "corrected" if settings.calibration == "article" else "article"
     )
-    with solara.Row(gap="12px", style={"align-items": "center"}):
+    b_states = solara.use_reactive(SAME_AS_A)
+    with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.HTML(
             tag="div",
             unsafe_innerHTML=f"<b>A</b>: the controls ({html.escape(settings.scenario)}, "
-            f"{html.escape(settings.calibration)}, levels as set). <b>B</b>:",
+            f"{html.escape(settings.calibration)}, {html.escape(states_text(settings, False))}, "
+            "levels as set). <b>B</b>:",
         )
         solara.Select(
             "Scenario B", values=scenario_names(), value=b_scenario, dense=True, style=NARROW
@@ -480,6 +503,13 @@ def CompareView(settings: Settings):
             dense=True,
             style=NARROW,
         )
+        solara.Select(
+            "States B",
+            values=[SAME_AS_A, *STATE_LABELS],
+            value=b_states,
+            dense=True,
+            style=NARROW,
+        )
     b_settings = Settings(
         scenario=b_scenario.value,
         calibration=b_calibration.value,
@@ -487,6 +517,7 @@ def CompareView(settings: Settings):
         seeds=settings.seeds,
         base_seed=settings.base_seed,
         rounds=settings.rounds,
+        states=settings.states if b_states.value == SAME_AS_A else STATES[b_states.value],
     )
     a, pa = _ensemble_or_error(settings)
     b, pb = _ensemble_or_error(b_settings)
@@ -638,7 +669,8 @@ def LivePhase(
             tag="span",
             unsafe_innerHTML=(
                 f"{'Refined' if fine else 'Coarse'} grid: {grid} "
-                f"({spec.cells * spec.seeds_per_cell:,} runs, {settings.noise} noise)"
+                f"({spec.cells * spec.seeds_per_cell:,} runs, {settings.noise} noise, "
+                f"{states_text(settings, False)})"
                 + (
                     f" <span class='bsim-busy'>computing... {done}/{total} columns</span>"
                     if running
@@ -776,7 +808,9 @@ def SweepPhaseView(folder: str, metric: str, selected: solara.Reactive[Any]):
         unsafe_innerHTML=(
             f"Sweep <code>{html.escape(str(phase.folder))}</code>: scenario {html.escape(phase.scenario.name)}, "
             f"calibration {html.escape(phase.calibration.name)}, {len(phase.table)} cells, {runs:,} runs "
-            f"({len(phase.seeds)} seeds per cell), {phase.rounds} quarters."
+            f"({len(phase.seeds)} seeds per cell), {phase.rounds} quarters, "
+            f"{html.escape(policies_text(phase.scenario))} as the sweep ran them (the States "
+            "control does not apply to a sweep's map)."
         ),
         classes=["bsim-note"],
     )
@@ -909,6 +943,7 @@ def Sidebar(
     scenario: solara.Reactive[str],
     calibration: solara.Reactive[str],
     noise: solara.Reactive[str],
+    states: solara.Reactive[str],
     seeds: solara.Reactive[str],
     base_seed: solara.Reactive[str],
     controls: list[Control],
@@ -922,21 +957,41 @@ def Sidebar(
     solara.Select("Calibration", values=calibration_names(), value=calibration, dense=True)
     solara.HTML(tag="div", unsafe_innerHTML="Noise", classes=["bsim-group-title"])
     solara.ToggleButtonsSingle(value=noise, values=list(NOISES), dense=True, classes=["bsim-noise"])
+    solara.HTML(
+        tag="div", unsafe_innerHTML="States (the US and China)", classes=["bsim-group-title"]
+    )
+    solara.ToggleButtonsSingle(
+        value=states, values=list(STATE_LABELS), dense=True, classes=["bsim-states"]
+    )
+    try:
+        own: str | None = policies_text(scenario_of(Settings(scenario=scenario.value)))
+    except ConfigError:
+        own = None
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html.escape(
+            states_note() + (f" This scenario's own: {own}." if own is not None else "")
+        ),
+        classes=["bsim-note", "bsim-states-note"],
+    )
     with solara.Row(gap="6px", style={"align-items": "center"}):
         solara.ToggleButtonsSingle(
             value=seeds, values=[str(n) for n in SEED_COUNTS], dense=True, classes=["bsim-seeds"]
         )
         solara.HTML(tag="span", unsafe_innerHTML="seeds", classes=["bsim-note"])
     TextInput("Base seed (whole number >= 0)", base_seed)
+    notes: dict[str, str | None] = {}
     if settings is not None:
         sc = scenario_of(settings)
+        lines = timeline(sc, settings.level_dict(), calibration_named(settings.calibration))
         solara.HTML(
             tag="div",
             unsafe_innerHTML="<b>What happens when</b><br>"
-            + "<br>".join(html.escape(line) for line in timeline(sc, settings.level_dict())),
+            + "<br>".join(html.escape(line) for line in lines),
             classes=["bsim-note", "bsim-timeline"],
         )
-    LevelControls(controls, values, set_level)
+        notes = {actor: group_note(actor, sc) for actor in ACTORS}
+    LevelControls(controls, values, set_level, notes)
     solara.Button("Scenario's own levels", on_click=reset_levels, dense=True, text=True, small=True)
     if settings is not None:
         SaveScenario(settings, values)
@@ -948,6 +1003,7 @@ def Page():
     scenario = solara.use_reactive("baseline")
     calibration = solara.use_reactive("article")
     noise = solara.use_reactive(NOISES[0])
+    states = solara.use_reactive(STATE_LABELS[0])
     seeds = solara.use_reactive("500")
     base_seed = solara.use_reactive("0")
     view = solara.use_reactive(VIEWS[0])
@@ -959,7 +1015,7 @@ def Page():
     problem = None
     controls: list[Control] = []
     try:
-        sc = scenario_of(Settings(scenario=scenario.value))
+        sc = scenario_of(Settings(scenario=scenario.value, states=STATES[states.value]))
         controls = controls_for(sc, calibration_named(calibration.value, 1.0), ROUNDS)
     except ConfigError as e:
         problem = str(e)
@@ -982,8 +1038,9 @@ def Page():
                 calibration=calibration.value,
                 noise=noise.value,
                 seeds=int(seeds.value),
-                base_seed=parse_seed(base_seed.value),
+                base_seed=parse_seed("base seed", base_seed.value),
                 rounds=ROUNDS,
+                states=STATES[states.value],
             ).with_levels({k: v for k, v in values.items() if v != defaults.get(k)})
         except ConfigError as e:
             problem = str(e)
@@ -995,6 +1052,7 @@ def Page():
                 scenario,
                 calibration,
                 noise,
+                states,
                 seeds,
                 base_seed,
                 controls,

@@ -47,8 +47,8 @@ ASSETS = (
 )
 #: The charts of the view on screen (sim/viz/chart.vue: ``data-stamp`` once drawn).
 CHARTS = ".bsim-main .bsim-chart"
-#: Charts of the ensemble view: P(breakdown), survival and six panels.
-ENSEMBLE_CHARTS = 8
+#: Charts of the ensemble view: P(breakdown), survival and seven panels.
+ENSEMBLE_CHARTS = 9
 #: Redraw times (ms) the tests measured, by what triggered them: printed after the tests and
 #: written to results/bench/app_redraw_times.json, never asserted.
 REDRAW_TIMES: dict[str, list[float]] = {}

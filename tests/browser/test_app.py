@@ -26,7 +26,7 @@ import pytest
 from sim.catalog import load_calibration
 from sim.engine.model import BalancingModel
 from sim.engine.runner import compare_scenarios, run_seeds
-from sim.viz import ensemble
+from sim.viz import charts, ensemble
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 expect = sync_api.expect
@@ -41,6 +41,12 @@ ERRORS = ".v-alert.error, .v-alert.error--text"
 SIZES = {"1400x1500": (1400, 1500), "1280x720": (1280, 720)}
 SEEDS = 500  # the page's default ensemble
 NEAR_BR = "near best response"
+#: Charts of each view: the panels (per-round series), and P(breakdown) and survival; the
+#: compare view draws every panel but the firms' for A and B.
+PANELS = len(charts.panels(load_calibration("article").firm_names))
+ENSEMBLE_CHARTS = PANELS + 2
+COMPARE_CHARTS = 2 * (PANELS - 1) + 2
+SINGLE_CHARTS = PANELS
 
 
 # Resolves to the time (ms) from t0 to the last chart drawn once every chart of the view carries
@@ -63,7 +69,7 @@ def stamp(page) -> str | None:
     )
 
 
-def redraw(page, action, what: str | None = None, charts: int = 8) -> float:
+def redraw(page, action, what: str | None = None, charts: int = ENSEMBLE_CHARTS) -> float:
     """Do ``action`` and wait until all ``charts`` of the view are redrawn; the time in ms."""
     old = stamp(page)
     t0 = page.evaluate("performance.now()")
@@ -92,12 +98,18 @@ def shown(page) -> dict[tuple[str, str], tuple[int, int]]:
     return {(n, e): (k, r) for n, e, k, r in cells}
 
 
-def expected(name: str, noise: str, overrides: dict | None = None, calibration: str = "article"):
+def expected(
+    name: str,
+    noise: str,
+    overrides: dict | None = None,
+    calibration: str = "article",
+    states: str | None = None,
+):
     cal = load_calibration(calibration)
     if noise != "calibrated":
         cal = cal.near_best_response(ensemble.NOISE_FACTORS[noise])
     _, summary = compare_scenarios(
-        [name], range(SEEDS), calibration=cal, overrides={name: overrides or {}}
+        [name], range(SEEDS), calibration=cal, overrides={name: overrides or {}}, states=states
     )
     s = summary.iloc[0]
     runs = int(s["runs"])
@@ -107,10 +119,12 @@ def expected(name: str, noise: str, overrides: dict | None = None, calibration: 
     return out
 
 
-def assert_headline_matches(page, name: str, overrides: dict | None = None) -> None:
+def assert_headline_matches(
+    page, name: str, overrides: dict | None = None, states: str | None = None
+) -> None:
     got = shown(page)
     for noise in ensemble.NOISE_FACTORS:
-        want = expected(name, noise, overrides)
+        want = expected(name, noise, overrides, states=states)
         assert {e: got[(noise, e)] for e in want} == want, noise
 
 
@@ -179,7 +193,8 @@ def assert_clean(page, cdn_failures: list[str]) -> None:
 # --- the ensemble view ----------------------------------------------------------------------
 def test_ensemble_numbers_match_compare_scenarios(page, cdn_failures):
     expect(page.locator(".bsim-summary")).to_contain_text(
-        "baseline, article calibration, 500 worlds (seeds 0-499)"
+        "baseline, article calibration, strategic states (the scenario's own), 500 worlds "
+        "(seeds 0-499)"
     )
     assert_headline_matches(page, "baseline")
     expect(
@@ -194,7 +209,8 @@ def test_ensemble_numbers_match_compare_scenarios(page, cdn_failures):
     assert_headline_matches(page, "us_escalation")
     # The timeline in words, and the US controls that set where the escalation ends.
     expect(page.locator(".bsim-timeline")).to_contain_text(
-        "From round 4 (quarter 5) the US ramps its tariff to 35% and its demand to 0.90 over 12 quarters"
+        "From round 4 (quarter 5) the US ramps the tariff severity it may scale to 35% and its "
+        "demand to 0.90 over 12 quarters"
     )
     expect(page.locator('[data-control="escalation.us_tariff_level"]')).to_have_text("0.35")
     screenshots(page, "ensemble")
@@ -217,7 +233,9 @@ def test_escalation_end_sliders_set_the_end_and_redraw(page, cdn_failures):
     )
     redraw(page, press(page, "US tariff at end of escalation", "End"), "slider (500 seeds)")
     expect(page.locator('[data-control="escalation.us_tariff_level"]')).to_have_text("1.00")
-    expect(page.locator(".bsim-timeline")).to_contain_text("the US ramps its tariff to 100%")
+    expect(page.locator(".bsim-timeline")).to_contain_text(
+        "the US ramps the tariff severity it may scale to 100%"
+    )
     settled(page)
     assert_headline_matches(page, "us_escalation", {"escalation.us_tariff_level": 1.0})
     # More redraws for the timing (each is a new ensemble of 500 worlds).
@@ -225,6 +243,35 @@ def test_escalation_end_sliders_set_the_end_and_redraw(page, cdn_failures):
         redraw(page, press(page, "US demand at end of escalation", key), "slider (500 seeds)")
     for key in ("ArrowRight", "ArrowLeft"):
         redraw(page, press(page, "China's coercion", key), "slider (500 seeds)")
+    assert_clean(page, cdn_failures)
+
+
+def states(page, choice: str):
+    return lambda: (
+        page.locator(".bsim-states").get_by_role("button", name=choice, exact=True).click()
+    )
+
+
+def test_states_control_flips_the_escalation_headline(page, cdn_failures):
+    """Strategic states (the scenario's own) do not carry out the escalation; reactive ones do."""
+    redraw(page, lambda: choose(page, "Scenario", "us_escalation"))
+    settled(page)
+    strategic = shown(page)
+    redraw(page, states(page, "reactive"), "states toggle")
+    settled(page)
+    expect(page.locator(".bsim-states-shown")).to_have_text(
+        "reactive states (the scenario's own: strategic states)"
+    )
+    assert_headline_matches(page, "us_escalation", states="reactive")
+    reactive = shown(page)
+    assert reactive[("calibrated", "toward_us")][0] > 5 * strategic[("calibrated", "breakdown")][0]
+    expect(page.locator(".bsim-timeline")).to_contain_text("the US ramps its tariff to 35%")
+    expect(page.locator('.bsim-group-note[data-actor="United States"]')).to_contain_text(
+        "Reactive: the US applies these tariff levels as set"
+    )
+    expect(page.locator(".bsim-states-note")).to_contain_text(
+        "Strategic: the US and China scale their threats"
+    )
     assert_clean(page, cdn_failures)
 
 
@@ -263,6 +310,7 @@ def test_noise_toggle_and_csv_downloads_match_the_run(page, cdn_failures):
 def test_saved_scenario_yaml_runs_on_the_cli_unchanged(page, cdn_failures, tmp_path):
     redraw(page, lambda: choose(page, "Scenario", "us_escalation"))
     redraw(page, lambda: page.get_by_role("button", name=NEAR_BR).click())
+    redraw(page, states(page, "reactive"))
     redraw(page, press(page, "US tariff at end of escalation", "End"))
     name = page.get_by_label("Scenario name")
     name.fill("app_saved")
@@ -270,6 +318,7 @@ def test_saved_scenario_yaml_runs_on_the_cli_unchanged(page, cdn_failures, tmp_p
     expect(page.locator(".bsim-cli")).to_contain_text("scenario=app_saved ")
     expect(page.get_by_role("button", name="Download scenario YAML")).to_be_visible()
     text = download(page, page.get_by_role("button", name="Download scenario YAML"))
+    assert "\nus_policy: reactive\nchina_policy: reactive\n" in text
     (tmp_path / "conf" / "scenario").mkdir(parents=True)
     (tmp_path / "conf" / "scenario" / "app_saved.yaml").write_text(text)
 
@@ -306,11 +355,14 @@ def test_saved_scenario_yaml_runs_on_the_cli_unchanged(page, cdn_failures, tmp_p
 # --- compare --------------------------------------------------------------------------------
 def test_compare_two_calibrations_with_the_difference(page, cdn_failures):
     view(page, "Compare")
-    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(12)
+    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(COMPARE_CHARTS)
     redraw(
-        page, lambda: choose(page, "Scenario B", "us_escalation"), "compare: B changed", charts=12
+        page,
+        lambda: choose(page, "Scenario B", "us_escalation"),
+        "compare: B changed",
+        charts=COMPARE_CHARTS,
     )
-    redraw(page, lambda: choose(page, "Scenario", "us_escalation"), charts=12)
+    redraw(page, lambda: choose(page, "Scenario", "us_escalation"), charts=COMPARE_CHARTS)
     expect(page.locator(".v-select").filter(has_text="Calibration B")).to_contain_text("corrected")
     a = expected("us_escalation", "calibrated")
     b = expected("us_escalation", "calibrated", calibration="corrected")
@@ -326,6 +378,14 @@ def test_compare_two_calibrations_with_the_difference(page, cdn_failures):
         assert int(count_b.get_attribute("data-count")) == b[event][0]
     expect(page.locator('[data-chart="compare-compliance-A"]')).to_be_visible()
     expect(page.locator('[data-chart="compare-compliance-B"]')).to_be_visible()
+    # B follows A's states until set: reactive B carries out the escalation A's strategic US does not.
+    redraw(page, lambda: choose(page, "States B", "reactive"), charts=COMPARE_CHARTS)
+    expect(page.locator("table.bsim-compare")).to_contain_text(
+        "B: us_escalation (corrected, calibrated noise, reactive states)"
+    )
+    b = expected("us_escalation", "calibrated", calibration="corrected", states="reactive")
+    count_b = page.locator("table.bsim-compare td[data-variant='B'][data-event='toward_us']")
+    assert int(count_b.get_attribute("data-count")) == b["toward_us"][0]
     screenshots(page, "compare")
     assert_clean(page, cdn_failures)
 
@@ -435,13 +495,13 @@ def status(page):
 def test_single_run_step_play_reset(page, cdn_failures):
     view(page, "Single run")
     expect(status(page)).to_have_text("seed 0 · Rounds run: 0 of 40 · press Step or Play")
-    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(6)
+    expect(page.locator(f"{CHARTS}[data-stamp]")).to_have_count(SINGLE_CHARTS)
     for i in range(1, 6):
         redraw(
             page,
             lambda: page.get_by_role("button", name="Step").click(),
             "Step (one world)",
-            charts=6,
+            charts=SINGLE_CHARTS,
         )
         expect(status(page)).to_contain_text(f"Rounds run: {i} of 40 · posture: ")
     table = chart_csv(page, "single-compliance")
@@ -458,7 +518,7 @@ def test_single_run_step_play_reset(page, cdn_failures):
     expect(status(page)).to_contain_text(re.compile(r"Rounds run: ([89]|[1-4]\d) of 40"))
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Step")).to_be_enabled()
-    redraw(page, lambda: page.get_by_role("button", name="Reset").click(), charts=6)
+    redraw(page, lambda: page.get_by_role("button", name="Reset").click(), charts=SINGLE_CHARTS)
     expect(status(page)).to_have_text("seed 0 · Rounds run: 0 of 40 · press Step or Play")
     assert_clean(page, cdn_failures)
 
@@ -468,7 +528,9 @@ def test_each_browser_tab_has_its_own_state(page, app_url):
     other = page.context.new_page()
     try:
         other.goto(app_url)
-        expect(other.locator(f"{CHARTS}[data-stamp]")).to_have_count(8, timeout=60_000)
+        expect(other.locator(f"{CHARTS}[data-stamp]")).to_have_count(
+            ENSEMBLE_CHARTS, timeout=60_000
+        )
         expect(other.locator(".bsim-summary")).to_contain_text("baseline, article calibration")
         expect(page.locator(".bsim-summary")).to_contain_text("no_lobbying, article calibration")
     finally:

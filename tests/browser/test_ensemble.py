@@ -8,12 +8,14 @@ need to check that the page shows them.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.catalog import load_calibration, load_scenario
+from sim.core.constraints import parse_seed
 from sim.core.errors import ConfigError
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.core.registry import SCENARIO_PARAMETERS
@@ -25,12 +27,18 @@ from sim.viz import charts, controls, ensemble
 SEEDS = 100
 
 
-def summary_of(name: str, noise: str, seeds: int = SEEDS, overrides: dict | None = None):
+def summary_of(
+    name: str,
+    noise: str,
+    seeds: int = SEEDS,
+    overrides: dict | None = None,
+    states: str | None = None,
+):
     cal = load_calibration("article")
     if noise != "calibrated":
         cal = cal.near_best_response(ensemble.NOISE_FACTORS[noise])
     _, summary = compare_scenarios(
-        [name], range(seeds), calibration=cal, overrides={name: overrides or {}}
+        [name], range(seeds), calibration=cal, overrides={name: overrides or {}}, states=states
     )
     return summary.iloc[0]
 
@@ -43,6 +51,68 @@ def test_ensemble_matches_compare_scenarios(name, noise):
     got = ensemble.run_ensemble(s).summary()
     assert got.drop("scenario").equals(expected.drop("scenario"))
     assert ensemble.headline(s).drop("scenario").equals(expected.drop("scenario"))
+
+
+@pytest.mark.parametrize(
+    ("states", "noise"),
+    [("reactive", "calibrated"), ("reactive", "near best response"), ("strategic", "calibrated")],
+)
+def test_states_control_is_compare_scenarios_states(states, noise):
+    """The states control sets both policies as ``compare_scenarios(..., states=...)`` does."""
+    s = ensemble.Settings(scenario="us_escalation", noise=noise, seeds=SEEDS, states=states)
+    expected = summary_of("us_escalation", noise, states=states)
+    assert ensemble.run_ensemble(s).summary().drop("scenario").equals(expected.drop("scenario"))
+    assert ensemble.headline(s).drop("scenario").equals(expected.drop("scenario"))
+    sc = ensemble.scenario_of(s)
+    assert (sc.us_policy, sc.china_policy) == (states, states)
+    if states == "strategic":  # the named scenarios' own: the same worlds as no setting
+        own = ensemble.run_ensemble(replace(s, states=None)).summary()
+        assert own.drop("scenario").equals(expected.drop("scenario"))
+
+
+def test_reactive_states_carry_out_the_escalation_and_the_page_says_so():
+    strategic = ensemble.Settings(scenario="us_escalation", seeds=SEEDS)
+    reactive = replace(strategic, states="reactive")
+    p_strategic = ensemble.run_ensemble(strategic).events().set_index("event")["share"]
+    p_reactive = ensemble.run_ensemble(reactive).events().set_index("event")["share"]
+    assert p_strategic["breakdown"] < 0.1 < 0.5 < p_reactive["toward_us"]  # ODD 9.3: ~1% / ~81%
+    assert ensemble.states_text(strategic) == "strategic states (the scenario's own)"
+    assert ensemble.states_text(reactive) == (
+        "reactive states (the scenario's own: strategic states)"
+    )
+    assert reactive.label() == "us_escalation (article, calibrated noise, reactive states)"
+    episode = ensemble.Settings(scenario="australia_2020")
+    assert ensemble.states_text(episode) == "US strategic, China scripted (the scenario's own)"
+    with pytest.raises(ConfigError, match="states: must be one of strategic, reactive"):
+        ensemble.check_settings(ensemble.Settings(states="scripted"))
+
+
+def test_the_single_run_and_the_phase_map_run_the_states_chosen():
+    s = ensemble.Settings(scenario="us_escalation", seeds=5, states="reactive")
+    ens = ensemble.run_ensemble(s)
+    cal, sc, overrides = ensemble.load_inputs(s)  # what the single-run view builds its model from
+    model = BalancingModel(sc, cal, 40, overrides=overrides, rng=0)
+    model.run_for(40)
+    np.testing.assert_array_equal(
+        ens.rounds["us_tariff"][:, 0], model.rounds_table()["us_tariff"].to_numpy()
+    )
+    spec = ensemble.phase_spec(s, "cn_coercion", "us_security_pressure", (2, 10))
+    table = ensemble.phase_grid(spec)
+    row = table.iloc[3]
+    cell = replace(s, seeds=10).with_levels({spec.x: row["x"], spec.y: row["y"]})
+    _, summary = compare_scenarios(
+        ["us_escalation"],
+        range(10),
+        overrides={"us_escalation": {spec.x: row["x"], spec.y: row["y"]}},
+        states="reactive",
+    )
+    assert int(row["breakdowns"]) == broken(summary.iloc[0])
+    assert ensemble.run_ensemble(cell).summary()["n_balanced"] == summary.iloc[0]["n_balanced"]
+
+
+def broken(summary: pd.Series) -> int:
+    """Runs that broke down in a summary row of compare_scenarios."""
+    return int(summary["runs"]) - int(summary["n_balanced"])
 
 
 def test_moved_levels_are_overrides_as_in_compare_scenarios():
@@ -80,6 +150,7 @@ def test_fan_is_numpys_quantiles_and_survival_counts_breakdowns():
         sub = fan[fan["column"] == col]
         for i, name in enumerate(ensemble.QUANTILES):
             np.testing.assert_allclose(sub[name].to_numpy(), q[i], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sub["mean"].to_numpy(), ens.rounds[col].mean(axis=1))
     surv = ens.survival()
     br = ens.outcomes["breakdown_round"].to_numpy()
     assert surv["surviving"].iloc[-1] == int((br < 0).sum())
@@ -95,6 +166,14 @@ def test_wilson_and_newcombe_intervals():
     assert lo == 0.0 and 0.05 < hi < 0.08
     lo, hi = ensemble.wilson_interval(50, 50)
     assert hi == 1.0
+    # The closed form (Wilson 1927) at a few counts.
+    k, n, z = np.array([1, 7, 30]), np.array([40, 40, 31]), ensemble.Z95
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    lo, hi = ensemble.wilson_interval(k, n)
+    np.testing.assert_allclose(lo, centre - half, rtol=1e-12)
+    np.testing.assert_allclose(hi, centre + half, rtol=1e-12)
     d = ensemble.difference(98, 200, 50, 200)
     assert d.diff == pytest.approx(0.24)
     assert d.low < 0.24 < d.high
@@ -105,7 +184,7 @@ def test_wilson_and_newcombe_intervals():
 
 def test_bad_settings_are_one_line_errors():
     with pytest.raises(ConfigError, match="base seed: must be a whole number"):
-        ensemble.parse_seed("abc")
+        parse_seed("base seed", "abc")
     with pytest.raises(ConfigError, match="noise"):
         ensemble.check_settings(ensemble.Settings(noise="loud"))
     with pytest.raises(ConfigError, match="us_tariff_level: must be in"):
@@ -161,17 +240,64 @@ def test_escalation_controls_set_the_end_levels():
 
 
 def test_timeline_in_words():
-    lines = controls.timeline(load_scenario("us_escalation"), {"escalation.us_tariff_level": 1.0})
+    reactive = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    lines = controls.timeline(reactive, {"escalation.us_tariff_level": 1.0})
     assert (
         "From round 4 (quarter 5) the US ramps its tariff to 100% and its demand to 0.90 over "
         "12 quarters (tariff up from 5%, demand up from 0.60), reaching them in round 15 and "
         "holding them after."
     ) in lines
+    assert any("China restricts rare earths by 0.30 of the room" in line for line in lines)
+    # Strategic states (the scenario's own) scale the severity they are given.
+    strategic = controls.timeline(load_scenario("us_escalation"), {}, load_calibration("article"))
+    assert any("the US ramps the tariff severity it may scale to 35%" in x for x in strategic)
+    assert any(
+        "each quarter it scales its tariff threat (0-2x a tariff of 5%" in x for x in strategic
+    )
+    assert any("each quarter it scales its coercion (0-2x" in x for x in strategic)
+    assert any(
+        "a deal with the US (none, half or all of a $55bn-a-year pledge; a full deal removes 40%"
+        in x
+        for x in strategic
+    )
     # A start above the end is a ramp down, and says so.
     down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_level": 0.5})
     assert any("(tariff down from 50%, demand up from 0.60)" in line for line in down)
+    # A coercive embargo (the default) lifts on concession; a punitive one holds.
     embargo = controls.timeline(load_scenario("rare_earth_embargo"))
-    assert any("From round 8 (quarter 9) China withholds 50%" in line for line in embargo)
+    assert any(
+        "From round 8 (quarter 9) China withholds 50% of its rare-earth exports for 6 quarters "
+        "(to round 13) unless Japan concedes: the embargo lifts in any quarter Japan's compliance "
+        "is at or below China's demand of 0.25" in line
+        for line in embargo
+    )
+    assert not any("red line of" in line for line in embargo)
+    punitive = controls.timeline(load_scenario("japan_2010_halt"))
+    assert any("for 1 quarter (to round 1) whatever Japan does" in line for line in punitive)
+
+
+def test_slider_help_says_what_a_strategic_state_scales():
+    cal = load_calibration("article")
+    strategic = {c.name: c for c in controls.controls_for(load_scenario("us_escalation"), cal, 40)}
+    reactive_sc = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    reactive = {c.name: c for c in controls.controls_for(reactive_sc, cal, 40)}
+    for name, state in (("escalation.us_tariff_level", "the US"), ("cn_coercion", "China")):
+        assert f"Strategic states: the severity {state} may scale (0-2x" in (
+            strategic[name].description
+        )
+        assert "Strategic states" not in reactive[name].description
+    assert "Strategic states" not in strategic["escalation.us_security_pressure"].description
+    assert controls.group_note("United States", load_scenario("us_escalation")) == (
+        "Strategic: the US scales these tariff levels by 0-2x each quarter (the severity it may "
+        "use, not what it sets)."
+    )
+    assert controls.group_note("China", reactive_sc).startswith("Reactive: China applies")
+    assert "scripted" in controls.group_note("China", load_scenario("australia_2020")).lower()
+    assert controls.group_note("Japan", reactive_sc) is None
+    embargo = {
+        c.name: c for c in controls.controls_for(load_scenario("rare_earth_embargo"), cal, 40)
+    }
+    assert embargo["embargo.red_line"].label == "Embargo's demand (lifts at or below)"
 
 
 def test_explanation_has_the_rules_numbers():
@@ -191,12 +317,31 @@ def test_saved_scenario_yaml_is_a_valid_self_contained_scenario():
         controls.scenario_yaml(load_scenario("baseline"), {}, "my scenario")
 
 
+def test_saved_scenario_yaml_carries_the_states():
+    import yaml
+
+    s = ensemble.Settings(scenario="us_escalation", states="reactive").with_levels(
+        {"cn_coercion": 0.5}
+    )
+    text = controls.scenario_yaml(ensemble.scenario_of(s), s.level_dict(), "mine")
+    assert "reactive states" in text.splitlines()[0]
+    saved = scenario_from_dict(yaml.safe_load(text))
+    shipped = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
+    want = ensemble.scenario_with_levels(shipped, {"cn_coercion": 0.5})
+    assert replace(saved, name=want.name, description=want.description) == want
+
+
 def test_every_panel_series_is_a_recorded_column():
     firms = load_calibration("article").firm_names
     known = set(ROUND_COLUMNS) | {f"{f}_{c}" for f in firms for c in FIRM_COLUMNS}
     pans = charts.panels(firms)
     assert all(s.column in known for p in pans for s in p.series)
-    assert sum(len(p.series) for p in pans) >= 16
+    assert sum(len(p.series) for p in pans) >= 17
+    deal = next(p for p in pans if p.key == "deal")
+    assert [s.column for s in deal.series] == ["jp_deal"]  # Japan's deal with the US
+    assert deal.line == "mean"  # a choice among three levels: its median hides how often
+    spec = json.loads(charts.fan_spec(deal, firms))
+    assert spec["layer"][-1]["encoding"]["y"]["field"] == "mean"
 
 
 def test_one_colour_per_actor_in_every_panel():
