@@ -855,11 +855,11 @@ def hand_round(cal, scen, u, u_line, t=0, normal=0.0):
     prior = hand_prior(cal)
     true_line = LINES[next(j for j in range(21) if u_line < sum(prior[: j + 1]))]
     # steps 1-2: reactive stances (China's line is its own, unknown to Japan)
-    tariff, pressure = scen.us_tariff_level, scen.us_security_pressure
+    tariff, pressure = scen.us_tariff_slope, scen.us_security_pressure
     if scen.escalation is not None:
         e = scen.escalation
         ramp = min(1.0, max(0.0, (t - e.start_round + 1) / e.ramp_rounds))
-        tariff += ramp * (e.us_tariff_level - tariff)
+        tariff += ramp * (e.us_tariff_slope - tariff)
         pressure += ramp * (e.us_security_pressure - pressure)
     us = (pressure, v("us_base_tariff"), tariff * (1 + sev * (1 - t_us)))
     kappa = scen.cn_coercion * (1 + sev * (1 - t_cn))

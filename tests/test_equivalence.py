@@ -51,7 +51,7 @@ def test_mesa_and_batch_agree(calibration_name, scenario_name, scenarios, reques
 def test_agreement_covers_worlds_that_break_down_at_different_rounds(article, scenarios):
     n = 40  # a harsh escalation, so that many worlds break down, at different rounds
     overrides = {
-        "escalation.us_tariff_level": np.full(n, 0.75),
+        "escalation.us_tariff_slope": np.full(n, 0.75),
         "escalation.us_security_pressure": np.full(n, 0.75),
     }
     rounds = _compare(
@@ -63,7 +63,7 @@ def test_agreement_covers_worlds_that_break_down_at_different_rounds(article, sc
 def test_per_world_overrides_agree(article, scenarios):
     n = len(SEEDS)
     overrides = {
-        "escalation.us_tariff_level": np.linspace(0.2, 1.0, n),
+        "escalation.us_tariff_slope": np.linspace(0.2, 1.0, n),
         "lobbying_strength": np.linspace(0.0, 2.0, n),
         "rare_earth_dependence": np.linspace(0.3, 0.9, n),
     }
@@ -73,7 +73,7 @@ def test_per_world_overrides_agree(article, scenarios):
 
 def test_adaptive_and_scripted_policies_agree(article):
     adaptive = Scenario(
-        name="adaptive_states", us_policy="adaptive", china_policy="adaptive", us_tariff_level=0.3
+        name="adaptive_states", us_policy="adaptive", china_policy="adaptive", us_tariff_slope=0.3
     )
     _compare(article, adaptive, rounds=24, seeds=list(range(8)))
     scripted = Scenario(

@@ -65,7 +65,7 @@ def test_us_tariffs_that_collapse_the_relation_are_a_us_rupture_not_japan_turnin
         name="tariff_wall",
         japan_policy="scripted",
         japan_compliance_path=[0.5],
-        us_tariff_level=1.0,
+        us_tariff_slope=1.0,
         us_security_pressure=0.9,
     )
     out = _outcomes(article, stays_put).outcomes
@@ -176,7 +176,7 @@ def test_demand_beyond_what_japan_will_meet_is_refused_not_obeyed(article):
     for demand in (0.8, 1.0):
         ov = {
             "escalation.us_security_pressure": np.full(300, demand),
-            "escalation.us_tariff_level": np.full(300, 0.6),
+            "escalation.us_tariff_slope": np.full(300, 0.6),
         }
         rows[demand] = _outcomes(article.near_best_response(), sc, seeds=300, overrides=ov).outcomes
     broke = {d: (o["outcome"] != "balanced").mean() for d, o in rows.items()}

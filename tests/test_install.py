@@ -214,7 +214,7 @@ def test_a_scenario_from_a_user_config_folder_extends_a_shipped_one(installed):
     assert record["scenario"] == "mine" and record["rounds"] == 16
     scenario = yaml.safe_load((folder / "config.yaml").read_text())["scenario"]
     assert scenario["cn_coercion"] == 0.5  # its own
-    assert scenario["escalation"]["us_tariff_level"] == 0.35  # from us_escalation
+    assert scenario["escalation"]["us_tariff_slope"] == 0.35  # from us_escalation
 
 
 def test_nothing_was_written_into_the_repository(installed):

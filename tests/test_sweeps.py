@@ -71,7 +71,7 @@ def smoke(tmp_path_factory) -> Path:
 
 def test_grid_axes_from_values_num_and_step(article):
     a = axis_from_spec(
-        "t", {"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.05}, article
+        "t", {"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "step": 0.05}, article
     )
     assert len(a.values) == 21 and a.values[3] == 0.15 and a.values[-1] == 1.0
     b = axis_from_spec("fiscal_stress", {"start": 0.0, "stop": 3.0, "num": 4}, article)
@@ -95,14 +95,14 @@ def test_grid_axes_from_values_num_and_step(article):
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"param": "us_tarif_level", "values": [0.1]}, "did you mean 'us_tariff_level'"),
-        ({"param": "us_tariff_level", "values": []}, "empty"),
-        ({"param": "us_tariff_level", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "num": 0}, "whole number >= 1"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
-        ({"param": "us_tariff_level", "values": [0.1], "num": 3}, "either values or start/stop"),
-        ({"param": "us_tariff_level", "values": [0.1, 0.1]}, "repeated"),
+        ({"param": "us_tarif_slope", "values": [0.1]}, "did you mean 'us_tariff_slope'"),
+        ({"param": "us_tariff_slope", "values": []}, "empty"),
+        ({"param": "us_tariff_slope", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "num": 0}, "whole number >= 1"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
+        ({"param": "us_tariff_slope", "values": [0.1], "num": 3}, "either values or start/stop"),
+        ({"param": "us_tariff_slope", "values": [0.1, 0.1]}, "repeated"),
     ],
 )
 def test_bad_axes_are_one_line_config_errors(article, spec, message):
@@ -116,13 +116,13 @@ def test_lhs_and_sobol_designs_are_salib_samples_over_assumption_ranges(article)
     assert "alliance_value" in names and "trade_cn" not in names  # article figures are not varied
     spec = {
         "design": "lhs",
-        "parameters": [{"param": "us_tariff_level", "low": 0.0, "high": 0.6}],
+        "parameters": [{"param": "us_tariff_slope", "low": 0.0, "high": 0.6}],
         "assumptions": True,
         "samples": 50,
         "design_seed": 3,
     }
     d = design_from_spec(spec, article)
-    assert d.params[0] == "us_tariff_level" and len(d.params) == 1 + len(names)
+    assert d.params[0] == "us_tariff_slope" and len(d.params) == 1 + len(names)
     raw = latin.sample(d.problem, 50, seed=3)
     whole = [i for i, r in enumerate(d.ranges) if r.integer]  # quarters: rounded
     assert {d.params[i] for i in whole} == {
@@ -201,7 +201,7 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     assert len(runs) == 60 and runs["run_id"].tolist() == list(range(60))
     assert not runs.duplicated(["point", "replicate"]).any()
     for col in (
-        "escalation.us_tariff_level",
+        "escalation.us_tariff_slope",
         "escalation.us_security_pressure",
         "seed",
         "outcome",
@@ -225,7 +225,7 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(smoke / "runs.parquet").metadata
-    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:escalation.us_tariff_level" in meta
+    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:escalation.us_tariff_slope" in meta
     launch = next((smoke / "launches").iterdir())
     assert (launch / "multirun.yaml").exists()
 
@@ -329,7 +329,7 @@ def test_in_process_sweep_without_hydra_resumes(tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([*SMOKE, "sweep.axes.tariff.param=escalation.us_tarif_level"], "did you mean"),
+        ([*SMOKE, "sweep.axes.tariff.param=escalation.us_tarif_slope"], "did you mean"),
         (
             [
                 *SMOKE,

@@ -57,7 +57,7 @@ CHUNK_RUNS = 60_000
 #: (:func:`experiments.figures.labels.axis_label`); other parameters get the registry's column
 #: and the sweep's unit. (Used by the grid tables and the tipping points.)
 PAPER_COLUMNS: dict[str, tuple[str, str]] = {
-    "escalation.us_tariff_level": (
+    "escalation.us_tariff_slope": (
         "_share",
         "US tariff at the end of the escalation ramp, ad-valorem share (0.35 = 35%)",
     ),

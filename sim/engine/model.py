@@ -28,13 +28,15 @@ from sim.core.dynamics import WorldState
 from sim.core.outcomes import OutcomeAccumulator
 from sim.core.params import ROUNDS, build_params
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
-from sim.core.registry import SCENARIO_PARAMETERS
+from sim.core.registry import RENAMED_PARAMETERS, SCENARIO_PARAMETERS
 from sim.core.round import PlayedRound, initial_round_state, play_round
 from sim.core.scenario import Scenario
 from sim.engine.agents import China, Firm, Japan, UnitedStates
 
 #: Scenario levels the model accepts as keyword overrides (sliders, mesa.batch_run axes).
 LEVEL_OVERRIDES = tuple(name for name in SCENARIO_PARAMETERS if "." not in name)
+#: Old keyword names still accepted (``us_tariff_level`` is ``us_tariff_slope``).
+_OLD_LEVELS = tuple(old for old in RENAMED_PARAMETERS if "." not in old)
 
 
 class BalancingModel(mesa.Model):
@@ -52,7 +54,7 @@ class BalancingModel(mesa.Model):
         super().__init__(rng=check_seed("seed", rng))
         rounds = ROUNDS.check("rounds", rounds)
         for key in levels:
-            if key not in LEVEL_OVERRIDES:
+            if key not in LEVEL_OVERRIDES + _OLD_LEVELS:
                 raise TypeError(f"BalancingModel got an unexpected keyword argument {key!r}")
         self.calibration = resolve_calibration(calibration)
         # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its experimental

@@ -129,9 +129,36 @@ def _named(axis_key: str, names: tuple[str, ...], loader: Callable[[str], Any]) 
     return out
 
 
+#: A standing US level and the instrument its timeline events set.
+_STANDING = {"us_tariff_slope": "us_tariff_slope", "us_security_pressure": "us_demand"}
+
+
 def _check_effect(design: Design, scenarios: Mapping[str, Scenario], where: dict[str, str]) -> None:
-    """Refuse axes that cannot change anything (an escalation level without an escalation)."""
+    """Refuse axes that cannot change anything (an escalation level without an escalation), or
+    that change less than their name says (a standing level an escalation ramps away from)."""
     for param in design.params:
+        for name, sc in scenarios.items():
+            if param in _STANDING and sc.escalation is not None:
+                raise ConfigError(
+                    where.get(param, "sweep"),
+                    f"on scenario {name!r} {param} only sets the level before its escalation "
+                    f"ramp starts (round {sc.escalation.start_round}); vary "
+                    f"escalation.{param} (the level it ramps to), escalation.start_round or "
+                    "escalation.ramp_rounds, or use a scenario without an escalation",
+                )
+            if param in _STANDING:
+                covering = [
+                    e
+                    for e, ev in sc.timeline.items()
+                    if ev.instrument == _STANDING[param] and ev.start == 0 and ev.quarters is None
+                ]
+                if covering:
+                    raise ConfigError(
+                        where.get(param, "sweep"),
+                        f"{param} has no effect: on scenario {name!r} the timeline event "
+                        f"{covering[0]!r} sets it from round 0 on; vary "
+                        f"timeline.{covering[0]}.level",
+                    )
         part = param.split(".")[0]
         if part not in ("escalation", "embargo"):
             continue
@@ -204,7 +231,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     sc_raw = base["scenario"]
     sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
 
-    design = design_from_spec(sweep, cal0)
+    design = design_from_spec(sweep, cal0, sc0)
     replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
     base_seed = _int("sweep.base_seed", sweep.get("base_seed", 0), 0)
     runs = run_table(design, replicates, base_seed)

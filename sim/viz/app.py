@@ -97,7 +97,7 @@ class AppModel(mesa.Model):
         scenario_name: str = "baseline",
         calibration: str = "article",
         seed: str | int = "0",
-        us_tariff_level: float | None = None,
+        us_tariff_slope: float | None = None,
         us_security_pressure: float | None = None,
         cn_coercion: float | None = None,
         lobbying_strength: float | None = None,
@@ -108,7 +108,7 @@ class AppModel(mesa.Model):
         self.scenario_name, self.calibration = _plain(scenario_name), _plain(calibration)
         self.seed_text = str(_plain(seed))
         given = {
-            "us_tariff_level": us_tariff_level,
+            "us_tariff_slope": us_tariff_slope,
             "us_security_pressure": us_security_pressure,
             "cn_coercion": cn_coercion,
             "lobbying_strength": lobbying_strength,
@@ -125,7 +125,7 @@ class AppModel(mesa.Model):
                 calibration=self.calibration,
                 rounds=ROUNDS,
                 rng=parse_seed(self.seed_text),
-                us_tariff_level=self.levels["us_tariff_level"],
+                us_tariff_slope=self.levels["us_tariff_slope"],
                 us_security_pressure=self.levels["us_security_pressure"],
                 cn_coercion=self.levels["cn_coercion"],
                 lobbying_strength=self.levels["lobbying_strength"],
@@ -182,7 +182,7 @@ def scenario_notes(scenario: Scenario) -> list[str]:
     notes = [scenario.description]
     if (e := scenario.escalation) is not None:
         notes.append(
-            f"From round {e.start_round} the US ramps its tariff level to {e.us_tariff_level:g} "
+            f"From round {e.start_round} the US ramps its tariff slope to {e.us_tariff_slope:g} "
             f"and its pressure to {e.us_security_pressure:g} over {e.ramp_rounds} rounds; "
             "the US sliders set the starting levels."
         )

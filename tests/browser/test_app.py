@@ -118,7 +118,7 @@ def test_page_renders_controls_and_plots(page, cdn_failures):
         "baseline (article calibration, seed 0) · Rounds run: 0 of 40 · press Step or ▶"
     )
     expect(levels(page)).to_have_text(
-        f"Levels: US tariff 0.05 · {PRESSURE} 0.60 · China's coercion 0.30 · "
+        f"Levels: US tariff slope 0.05 · {PRESSURE} 0.60 · China's coercion 0.30 · "
         f"{LOBBYING} 1.00 · Fiscal stress 0.00 · Japan's temperature 0.05"
     )
     expect(page.get_by_text("Time: ")).to_have_text("Time: 0.0")
@@ -164,7 +164,7 @@ def test_scenario_and_calibration_switch(page, cdn_failures):
     baseline = digest(page, LEVERS)
     choose(page, "Scenario", "us_escalation")
     reset(page, "us_escalation (article calibration, seed 0) · Rounds run: 0 of 40")
-    expect(page.get_by_text("the US ramps its tariff level to 0.35")).to_be_visible()
+    expect(page.get_by_text("the US ramps its tariff slope to 0.35")).to_be_visible()
     step(page, 5)
     assert digest(page, LEVERS) != baseline, "escalation from round 4 must show in the levers"
 
@@ -209,9 +209,9 @@ def test_extreme_slider_values_run(page, cdn_failures):
         "Home": ("0", "0", "0", "0", "0", "-3"),
     }
     shown = {
-        "End": f"US tariff 1.00 · {PRESSURE} 1.00 · China's coercion 1.00 · "
+        "End": f"US tariff slope 1.00 · {PRESSURE} 1.00 · China's coercion 1.00 · "
         f"{LOBBYING} 3.00 · Fiscal stress 3.00 · Japan's temperature 10",
-        "Home": f"US tariff 0.00 · {PRESSURE} 0.00 · China's coercion 0.00 · "
+        "Home": f"US tariff slope 0.00 · {PRESSURE} 0.00 · China's coercion 0.00 · "
         f"{LOBBYING} 0.00 · Fiscal stress 0.00 · Japan's temperature 0.001",
     }
     for key, values in ends.items():
@@ -238,7 +238,7 @@ def test_play_and_pause(page, cdn_failures):
 
 def test_each_browser_tab_has_its_own_model(page, app_url):
     step(page, 2)
-    set_slider(page, "US tariff", "End", "1")
+    set_slider(page, "US tariff slope", "End", "1")
     other = page.context.new_page()  # a second tab of the same browser (same cookies)
     try:
         other.goto(app_url)
@@ -248,12 +248,12 @@ def test_each_browser_tab_has_its_own_model(page, app_url):
             "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)",
             arg=PLOTS,
         )
-        expect(slider(other, "US tariff")).to_have_attribute("aria-valuenow", "0.05")
+        expect(slider(other, "US tariff slope")).to_have_attribute("aria-valuenow", "0.05")
         other.get_by_role("button", name="Step").click()
         expect(other.get_by_text("Rounds run: 1 of 40")).to_be_visible()
         expect(other.get_by_text("Time: ")).to_have_text("Time: 1.0")
         expect(status(page)).to_contain_text("Rounds run: 2 of 40")
         expect(page.get_by_text("Time: ")).to_have_text("Time: 2.0")
-        expect(slider(page, "US tariff")).to_have_attribute("aria-valuenow", "1")
+        expect(slider(page, "US tariff slope")).to_have_attribute("aria-valuenow", "1")
     finally:
         other.close()

@@ -98,5 +98,5 @@ def test_extreme_slider_values_run_to_the_end(end):
 
 
 def test_out_of_range_level_gives_a_one_line_message():
-    model = app.AppModel(us_tariff_level=1.5)
-    assert model.problem == "Cannot build the model: us_tariff_level: must be in [0, 1], got 1.5"
+    model = app.AppModel(us_tariff_slope=1.5)
+    assert model.problem == "Cannot build the model: us_tariff_slope: must be in [0, 1], got 1.5"
