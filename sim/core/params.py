@@ -148,6 +148,10 @@ class Params:
     fixed_us_tariff: np.ndarray
     fixed_cn_restriction: np.ndarray
     fixed_cn_access: np.ndarray
+    # --- labels of the run (tables carry them)
+    scenario_name: str = ""
+    calibration_name: str = ""
+    start: str = "2025Q1"  # the calendar quarter of round 0
 
     def worlds(self, start: int, stop: int) -> Params:
         """The parameters of worlds ``start:stop`` (views, no copies)."""
@@ -604,6 +608,9 @@ def build_params(
         n_worlds=n,
         rounds=int(rounds),
         firm_names=calibration.firm_names,
+        scenario_name=scenario.name,
+        calibration_name=calibration.name,
+        start=scenario.start,
         compliance_menu=_compliance_menu(x),
         **_money(x),
         **_rates(x),

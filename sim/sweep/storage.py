@@ -99,3 +99,20 @@ def code_version() -> str:
         return __version__
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return f"{__version__}+g{sha}{'-dirty' if dirty else ''}"
+
+
+def unit_metadata(df: pd.DataFrame) -> dict[str, str]:
+    """A table's units (``df.attrs["units"]``) as parquet metadata: ``unit:<column>``."""
+    return {f"unit:{k}": str(v) for k, v in df.attrs.get("units", {}).items()}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A parquet table written here, with its units (``unit:<column>`` metadata) in ``attrs``."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    meta = pq.read_schema(path).metadata or {}
+    df = pd.read_parquet(path)
+    units = {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"unit:")}
+    df.attrs["units"] = units
+    return df
