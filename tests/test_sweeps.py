@@ -31,7 +31,14 @@ from sim.sweep.design import (
     run_table,
     sobol_design,
 )
-from sim.sweep.execute import merge_chunks, prepare_folder, run_chunk, run_sweep, write_chunk
+from sim.sweep.execute import (
+    merge_chunks,
+    prepare_folder,
+    run_chunk,
+    run_sweep,
+    tidy_runs,
+    write_chunk,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["+experiment=smoke"]  # 5 x 3 points x 4 seeds = 60 runs of 20 quarters, 4 chunks
@@ -201,8 +208,8 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     assert len(runs) == 60 and runs["run_id"].tolist() == list(range(60))
     assert not runs.duplicated(["point", "replicate"]).any()
     for col in (
-        "escalation.us_tariff_slope",
-        "escalation.us_security_pressure",
+        "us_tariff_end",  # escalation.us_tariff_slope, under its plain snake_case column
+        "us_demand_end",  # escalation.us_security_pressure
         "seed",
         "outcome",
         "breakdown_round",
@@ -215,7 +222,11 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
         "calibration",
     ):
         assert col in runs, col
-    assert sorted(runs["escalation.us_security_pressure"].unique()) == [0.0, 0.6, 0.9]
+    assert sorted(runs["us_demand_end"].unique()) == [0.0, 0.6, 0.9]
+    assert not any("." in c for c in runs.columns)
+    assert isinstance(runs["outcome"].dtype, pd.CategoricalDtype)
+    assert isinstance(runs["scenario"].dtype, pd.CategoricalDtype)
+    assert len(runs.query("us_tariff_end > 0.5 and us_demand_end == 0.9")) == 8
     manifest = json.loads((smoke / "manifest.json").read_text())
     from sim.sweep.storage import file_sha256
 
@@ -225,7 +236,11 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(smoke / "runs.parquet").metadata
-    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:escalation.us_tariff_slope" in meta
+    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:us_tariff_end" in meta
+    assert manifest["columns"] == {
+        "escalation.us_tariff_slope": "us_tariff_end",
+        "escalation.us_security_pressure": "us_demand_end",
+    }
     launch = next((smoke / "launches").iterdir())
     assert (launch / "multirun.yaml").exists()
 
@@ -293,6 +308,7 @@ def test_interrupted_sweep_resumes_missing_chunks_only(tmp_path):
     assert runs["run_id"].tolist() == list(range(60))  # nothing lost, no duplicates
     batch = sweep_plan(compose_cfg([*SMOKE, "rounds=10"]))  # the batch engine: same numbers
     ref = pd.concat([run_chunk(batch, i) for i in range(len(batch.chunks))], ignore_index=True)
+    ref = tidy_runs(batch, ref)  # the stored form: snake_case parameter columns
     pd.testing.assert_frame_equal(runs, ref, check_exact=True, check_categorical=False)
 
 

@@ -1,9 +1,10 @@
 """The run folder of ``python -m sim``: keyed by the config, written atomically, never overwritten.
 
 ``<output_dir>/<scenario>-<calibration>-seed<s>-r<rounds>-<confighash>/`` holds the resolved
-``config.yaml``, the per-round ``rounds.parquet`` (units in its metadata), the per-agent
-``agents.parquet`` (Mesa engine) and ``outcome.json``, written last: its presence marks the
-folder complete.
+``config.yaml``, the tidy per-round ``rounds.parquet`` (scenario, calibration, seed, round
+and quarter columns; categories as strings; units in its metadata, read back into ``attrs``
+by :func:`sim.sweep.storage.read_table`), the per-agent ``agents.parquet`` (Mesa engine) and
+``outcome.json``, written last: its presence marks the folder complete.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.inputs import RunInputs, resolve
-from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.engine.runner import RunResult
 from sim.sweep.storage import (
     atomic_write_json,
@@ -22,6 +22,7 @@ from sim.sweep.storage import (
     atomic_write_text,
     code_version,
     config_hash,
+    unit_metadata,
 )
 
 
@@ -39,12 +40,10 @@ def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
     if (folder / "outcome.json").exists():
         print(f"run folder already complete (same config), left as it was: {folder}")
         return folder
-    units = {f"unit:{k}": v for k, v in ROUND_COLUMNS.items()}
-    units.update({f"unit:<firm>_{k}": v for k, v in FIRM_COLUMNS.items()})
     atomic_write_text(folder / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain)))
-    atomic_write_parquet(folder / "rounds.parquet", result.rounds, units)
+    atomic_write_parquet(folder / "rounds.parquet", result.rounds, unit_metadata(result.rounds))
     if result.agents is not None:
-        atomic_write_parquet(folder / "agents.parquet", result.agents)
+        atomic_write_parquet(folder / "agents.parquet", result.agents, unit_metadata(result.agents))
     outcome = result.outcome.iloc[0].to_dict()
     outcome = {k: (v.item() if hasattr(v, "item") else v) for k, v in outcome.items()}
     record = {

@@ -226,7 +226,7 @@ def to_dataset(
 
 
 def _world_keys(rounds: pd.DataFrame) -> list[str]:
-    keys = [k for k in ("run_id", "point", *WORLD_KEYS) if k in rounds]
+    keys = [k for k in ("run_id", "point", "replicate", *WORLD_KEYS) if k in rounds]
     params = rounds.attrs.get("sweep_columns", [])
     return [*keys, *[p for p in params if p in rounds and p not in keys]]
 

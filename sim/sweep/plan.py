@@ -37,6 +37,7 @@ from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import Integer, Name
 from sim.core.errors import ConfigError
 from sim.core.params import build_params
+from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.engine.runner import ENGINE
 from sim.sweep.design import Design, chunk_bounds, design_from_spec, run_table
@@ -45,11 +46,19 @@ from sim.sweep.storage import (
 )
 
 #: Bump when the folder layout or the table's columns change meaning.
-FOLDER_FORMAT = 1
+FOLDER_FORMAT = 2
 #: Keys of the sweep section that say how to run, not what: excluded from the identity hash.
 LAYOUT_KEYS = frozenset({"chunk", "chunks", "id", "output_dir", "progress"})
 _SAFE = Name("folder name")
-KNOWN_FILES = {"sweep.json", "config.yaml", "design.parquet", "chunks", "launches", "runs.parquet"}
+KNOWN_FILES = {
+    "sweep.json",
+    "config.yaml",
+    "design.parquet",
+    "chunks",
+    "launches",
+    "runs.parquet",
+    "rounds.parquet",
+}
 
 #: Units of the run-plan columns and of the parameters that are not calibration entries.
 RUN_UNITS = {
@@ -78,6 +87,8 @@ class SweepPlan:
     identity: dict
     config_hash: str
     folder: Path
+    #: Per-round variables kept for every run (``rounds.parquet``); empty: none.
+    trajectories: tuple[str, ...] = ()
 
     @property
     def n_runs(self) -> int:
@@ -101,6 +112,16 @@ class SweepPlan:
     def table_path(self) -> Path:
         """The merged tidy table."""
         return self.folder / "runs.parquet"
+
+    @property
+    def rounds_path(self) -> Path:
+        """The merged per-round trajectories (when the sweep keeps them)."""
+        return self.folder / "rounds.parquet"
+
+    def rounds_chunk_path(self, i: int) -> Path:
+        """Chunk ``i``'s per-round trajectories."""
+        a, b = self.chunks[i]
+        return self.folder / "chunks" / f"rounds-{a:07d}-{b:07d}.parquet"
 
     @property
     def manifest_path(self) -> Path:
@@ -246,6 +267,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     _check_effect(design, scenarios, axis_key)
     _check_points(design, axis_key, calibrations, scenarios, cal0.name, sc0.name, rounds)
 
+    trajectories = _trajectories(sweep.get("trajectories"), cal0, engine)
     identity = {
         "format": FOLDER_FORMAT,
         "experiment": name,
@@ -257,6 +279,8 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
         "scenarios": {k: dataclasses.asdict(v) for k, v in scenarios.items()},
         "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
     }
+    if trajectories:
+        identity["trajectories"] = list(trajectories)
     chash = config_hash(identity)
     sweep_id = sweep.get("id") or chash
     _SAFE.check("sweep.id", str(sweep_id))
@@ -275,4 +299,27 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
         identity=identity,
         config_hash=chash,
         folder=root / name / str(sweep_id),
+        trajectories=trajectories,
     )
+
+
+def _trajectories(value: Any, calibration: Calibration, engine: str) -> tuple[str, ...]:
+    """The per-round variables a sweep keeps: a list of round-table columns, or ``all``."""
+    if value is None or value is False or (isinstance(value, list | tuple) and not value):
+        return ()
+    known = [*ROUND_COLUMNS]
+    known += [f"{f}_{c}" for f in calibration.firm_names for c in FIRM_COLUMNS]
+    if value is True or value == "all" or (isinstance(value, list | tuple) and "all" in value):
+        names = known
+    elif isinstance(value, list | tuple):
+        names = [str(v) for v in value]
+    else:
+        raise ConfigError("sweep.trajectories", f"expected a list of columns or all, got {value!r}")
+    for n in names:
+        if n not in known:
+            raise ConfigError(
+                "sweep.trajectories", f"unknown per-round column {n!r} (see docs/sweeps.md)"
+            )
+    if engine != "batch":
+        raise ConfigError("sweep.trajectories", "per-round trajectories need engine=batch")
+    return tuple(dict.fromkeys(names))

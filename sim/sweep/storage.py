@@ -114,5 +114,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     meta = pq.read_schema(path).metadata or {}
     df = pd.read_parquet(path)
     units = {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"unit:")}
-    df.attrs["units"] = units
+    df.attrs["units"] = {c: units[c] for c in df.columns if c in units}
     return df
