@@ -2,11 +2,13 @@
 
     python -m experiments.compare_scenarios [--seeds 100] [--rounds 40] [--calibration article]
                                             [--engine batch|mesa] [--out results/runs/comparison]
+                                            [--scenarios baseline examples/tariff_deal_2025 ...]
 
 Per scenario, at the calibrated noise and near best response (every temperature / 10): the
-share of runs that stayed balanced, broke toward the US or toward China, or saw a relation
-ruptured by the US or by China, and the median round of breakdown. Writes the outcomes and
-the summary as parquet/CSV.
+runs that stayed balanced, broke toward the US or toward China, or saw a relation ruptured by
+the US or by China, each as a count, a share and its Wilson 95% interval; the median round of
+breakdown over the runs that broke (with its calendar quarter and how many broke). Writes the
+outcomes (parquet, units in its metadata) and the summary (CSV with a ``.units.csv`` sidecar).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import REPO_ROOT
+from experiments.text_tables import median_cell, share_of
 from sim.catalog import load_calibration
 from sim.core.errors import ConfigError
 from sim.core.tables import concat, units_of, write_units_csv
@@ -30,20 +33,6 @@ from sim.sweep.storage import (
     config_hash,
     unit_metadata,
 )
-
-
-def share_cell(count: int, share: float, low: float, high: float) -> str:
-    """``count`` runs, their share and its Wilson 95% interval: ``196  98.0% [95.0-99.2]``."""
-    return f"{count:>4} {share:>6.1%} [{low * 100:.1f}-{high * 100:.1f}]"
-
-
-def median_cell(row) -> str:
-    """The median breakdown round with its quarter and how many runs it is the median of."""
-    if row["n_broke"] == 0:
-        return "-"
-    quarter = row.get("median_breakdown_quarter")
-    when = f" {quarter}" if isinstance(quarter, str) else ""
-    return f"{row['median_breakdown_round']:g}{when} (of {int(row['n_broke'])})"
 
 
 def format_summary(summary) -> str:
@@ -73,8 +62,7 @@ def format_summary(summary) -> str:
         for _, r in summary.iterrows():
             line = f"{r['scenario']:<28} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5}"
             for k in keys:
-                cell = share_cell(int(r[f"n_{k}"]), r[k], r[f"{k}_ci_low"], r[f"{k}_ci_high"])
-                line += f" {cell:>{width}}"
+                line += f" {share_of(r, k):>{width}}"
             if keys[0] == "balanced":
                 line += f" {median_cell(r):>28}"
             lines.append(line)
