@@ -46,7 +46,8 @@ def format_summary(summary) -> str:
         "rupture_by_china": "rupture by China",
     }
     width = 24
-    lead = f"{'scenario':<28} {'states':<10} {'noise':<10} {'runs':>5}"
+    name = max([28, *(len(str(n)) + 1 for n in summary["scenario"])])
+    lead = f"{'scenario':<{name}} {'states':<10} {'noise':<10} {'runs':>5}"
     blocks = []
     for title, keys in (
         ("Outcomes (runs, share, Wilson 95% interval)", ["balanced", "toward_us", "toward_china"]),
@@ -60,7 +61,7 @@ def format_summary(summary) -> str:
             head += f" {'median breakdown round':>28}"
         lines = [title, head, "-" * len(head)]
         for _, r in summary.iterrows():
-            line = f"{r['scenario']:<28} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5}"
+            line = f"{r['scenario']:<{name}} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5}"
             for k in keys:
                 line += f" {share_of(r, k):>{width}}"
             if keys[0] == "balanced":
