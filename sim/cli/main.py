@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from sim.catalog import CONFIG_PATH_ENV, search_path_override
 from sim.cli.errors import one_line_error
+from sim.cli.help import help_text
 from sim.cli.inputs import build_inputs, run
 from sim.cli.launch import launch_sweep, prepare_launch, run_sweep_job
 from sim.cli.runfolder import summary, write_run
@@ -62,6 +63,9 @@ def _share_config_dirs(args: list[str]) -> list[str]:
 def main() -> int:
     """Entry point: Hydra with every configuration error reported on one line (exit status 2)."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us, then print them in one line
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print(help_text())  # the project's own help; Hydra's is --hydra-help
+        return 0
     args = _share_config_dirs(sys.argv[1:])
     sys.argv = [sys.argv[0], *args]
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import traceback
+import warnings
 from typing import Any
 
 import mesa
@@ -24,6 +25,13 @@ from sim.core.errors import ConfigError
 from sim.core.registry import SCENARIO_PARAMETERS, Parameter
 from sim.core.scenario import Scenario
 from sim.engine.model import BalancingModel
+
+# Solara warns on every connection to 127.0.0.1 that its session cookie falls back to
+# samesite=lax (only "localhost" gets samesite=none); the app is served locally and not
+# embedded in an iframe, so the fallback is what it needs and the warning is noise.
+warnings.filterwarnings(
+    "ignore", message="Cookies with samesite=none require https", category=UserWarning
+)
 
 ROUNDS = 40  # quarters: ten years
 PLAY_INTERVAL_MS = 250
