@@ -12,6 +12,7 @@ Layers, each importing only those below it (an import-linter contract in pyproje
 - :mod:`sim.cli` (the ``balancing-sim`` command, Hydra) and :mod:`sim.viz` (the Solara app).
 """
 
+
 def _version() -> str:
     """The package version: written at install by setuptools-scm from the git tags."""
     try:

@@ -27,6 +27,7 @@ from sim.core.params import build_params
 from sim.core.registry import scenario_parameter, table_column, timeline_parameter
 from sim.core.timeline import quarters_of_rounds
 from sim.engine.batch import run_batch
+from sim.sweep.design import is_integer_param
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     atomic_write_json,
@@ -144,8 +145,12 @@ def param_columns(plan: SweepPlan) -> dict[str, str]:
 
 
 def tidy_runs(plan: SweepPlan, table: pd.DataFrame) -> pd.DataFrame:
-    """A run table as stored: parameters under their snake_case columns, names as categories."""
+    """A run table as stored: parameters under their snake_case columns (whole-number ones,
+    rounds and quarters, as integers), names as categories."""
     out = table.rename(columns=param_columns(plan))
+    for p, col in param_columns(plan).items():
+        if is_integer_param(p):
+            out[col] = out[col].round().astype(np.int64)
     for col in ("scenario", "calibration"):
         out[col] = pd.Categorical(
             out[col].astype(str),
