@@ -24,6 +24,7 @@ from sim.core.constraints import check_seed
 from sim.core.errors import ConfigError
 from sim.core.registry import SCENARIO_PARAMETERS, Parameter
 from sim.core.scenario import Scenario
+from sim.core.timeline import quarter_of_round
 from sim.engine.model import BalancingModel
 
 # Solara warns on every connection to 127.0.0.1 that its session cookie falls back to
@@ -198,6 +199,14 @@ def scenario_notes(scenario: Scenario) -> list[str]:
         notes.append(
             f"From round {b.start_round} China withholds {b.restriction:.0%} of rare earths for "
             f"{b.rounds} rounds and lowers its red line to {b.red_line:g}."
+        )
+    for name, event in scenario.timeline.items():
+        when = quarter_of_round(scenario.start, event.start)
+        length = f" for {event.quarters} quarters" if event.quarters else ""
+        demand = "" if event.demand is None else f" unless compliance is at most {event.demand:g}"
+        notes.append(
+            f"{name}: from {when} (round {event.start}){length}, "
+            f"{event.instrument} is {event.level:g}{demand}."
         )
     return notes
 
