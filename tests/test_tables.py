@@ -66,6 +66,8 @@ def test_a_run_set_is_an_xarray_dataset_and_a_netcdf_file(article, tmp_path):
 
     rs = run_set(["baseline", "examples/access_cut"], range(3), 10, article, record_rounds=True)
     assert {"scenario", "calibration", "seed", "breakdown_quarter"} <= set(rs.outcomes.columns)
+    assert set(rs.outcomes.columns) == set(rs.outcomes.attrs["units"])
+    assert set(rs.summary.columns) - {"scenario"} == set(rs.summary.attrs["units"])
     ds = rs.dataset(["jp_compliance", "us_tariff", "posture"])
     assert dict(ds.sizes) == {"world": 6, "round": 10}
     assert ds["quarter"].values[4] == "2026Q1"

@@ -18,7 +18,7 @@ from sim.catalog import load_calibration, load_scenario
 from sim.core import tables
 from sim.core.calibration import Calibration
 from sim.core.constraints import Options
-from sim.core.outcomes import SUMMARY_UNITS
+from sim.core.outcomes import outcome_units
 from sim.core.params import build_params
 from sim.core.scenario import Scenario
 from sim.core.timeline import quarter_of_round
@@ -236,7 +236,7 @@ def run_set(
         "calibration": tables.KEY_UNITS["calibration"],
         "seed": tables.KEY_UNITS["seed"],
         "breakdown_quarter": "calendar quarter of the breakdown (missing if balanced)",
-        **SUMMARY_UNITS,
+        **outcome_units(cal.firm_names),
     }
     summary = summarize_outcomes(outcomes, "scenario")
     median = summary["median_breakdown_round"].to_numpy(np.float64)
