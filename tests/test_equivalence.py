@@ -89,11 +89,14 @@ def test_per_world_overrides_agree(article, scenarios):
     assert len(rounds) > 2
 
 
-def test_adaptive_and_scripted_policies_agree(article):
-    adaptive = Scenario(
-        name="adaptive_states", us_policy="adaptive", china_policy="adaptive", us_tariff_slope=0.3
+def test_strategic_and_scripted_policies_agree(article):
+    strategic = Scenario(
+        name="strategic_states",
+        us_policy="strategic",
+        china_policy="strategic",
+        us_tariff_slope=0.3,
     )
-    _compare(article, adaptive, rounds=24, seeds=list(range(8)))
+    _compare(article, strategic, rounds=24, seeds=list(range(8)))
     scripted = Scenario(
         name="scripted",
         us_policy="scripted",
