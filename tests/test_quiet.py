@@ -51,9 +51,15 @@ def test_runs_print_their_outcome_and_nothing_of_hydras(tmp_path):
 
 
 def test_the_app_silences_solaras_per_connection_cookie_warning():
-    import sim.viz.app  # noqa: F401  (installs the filter)
+    import inspect
 
+    from sim.viz import app
+
+    # Installed when the server imports the app (pytest resets filters between tests).
+    assert "\nsilence_cookie_warning()\n" in inspect.getsource(app)
     with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app.silence_cookie_warning()
         warnings.warn(
             "Cookies with samesite=none require https, but according to the asgi framework",
             UserWarning,

@@ -27,12 +27,20 @@ from sim.core.scenario import Scenario
 from sim.core.timeline import quarter_of_round
 from sim.engine.model import BalancingModel
 
-# Solara warns on every connection to 127.0.0.1 that its session cookie falls back to
-# samesite=lax (only "localhost" gets samesite=none); the app is served locally and not
-# embedded in an iframe, so the fallback is what it needs and the warning is noise.
-warnings.filterwarnings(
-    "ignore", message="Cookies with samesite=none require https", category=UserWarning
-)
+
+def silence_cookie_warning() -> None:
+    """Drop Solara's per-connection warning that its session cookie falls back to samesite=lax.
+
+    Solara gives only "localhost" samesite=none; on 127.0.0.1 it warns on every connection.
+    The app is served locally and not embedded in an iframe, so the fallback is what it needs
+    and the warning is noise.
+    """
+    warnings.filterwarnings(
+        "ignore", message="Cookies with samesite=none require https", category=UserWarning
+    )
+
+
+silence_cookie_warning()
 
 ROUNDS = 40  # quarters: ten years
 PLAY_INTERVAL_MS = 250
