@@ -26,6 +26,7 @@ import pandas as pd
 from experiments import analysis as A
 from sim.core.constraints import check_seed
 from sim.core.errors import ConfigError
+from sim.core.registry import table_column
 from sim.sweep.storage import (
     TempFolder,
     atomic_write_text,
@@ -247,8 +248,8 @@ def _groupings(runs: pd.DataFrame, cats: list[str], axes: list[str]) -> dict[str
 
 
 def _grid_axes(design: dict) -> list[str]:
-    """The numeric axes of a grid design (the categorical ones left out)."""
-    return [a["param"] for a in design["axes"] if a["param"] not in CATEGORICAL]
+    """The run-table columns of the numeric axes of a grid design (categorical ones left out)."""
+    return [table_column(a["param"]) for a in design["axes"] if a["param"] not in CATEGORICAL]
 
 
 def _grid_cells(runs: pd.DataFrame, axes: list[str], cats: list[str], out: Path) -> pd.DataFrame:
@@ -405,7 +406,7 @@ def _sobol_analysis(
     runs: pd.DataFrame, design: dict, out: Path, seed: int, figures: bool
 ) -> list[str]:
     """Sobol indices of each output: sobol_indices.csv, the top 8 per output, bar figures."""
-    params = [p["param"] for p in design["parameters"]]
+    params = [table_column(p["param"]) for p in design["parameters"]]
     problem = {
         "num_vars": len(params),
         "names": params,
@@ -433,7 +434,7 @@ def _sampled_analysis(
     runs: pd.DataFrame, design: dict, out: Path, level: float, seed: int, figures: bool
 ) -> list[str]:
     """LHS or Sobol design: per-point means, the PRIM box and (Sobol) the Sobol indices."""
-    params = [p["param"] for p in design["parameters"]]
+    params = [table_column(p["param"]) for p in design["parameters"]]
     _write_csv(A.point_means(runs, params, ["cum_jp_welfare_bn"]), out / "points.csv")
     lines = _prim_analysis(runs, params, out, level, figures)
     if design["kind"] == "sobol":

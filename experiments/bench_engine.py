@@ -43,7 +43,7 @@ def _grid(n_tariff: int, n_pressure: int, seeds: int) -> pd.DataFrame:
         indexing="ij",
     )
     return pd.DataFrame(
-        {"us_tariff_level": t.ravel(), "us_security_pressure": p.ravel(), "seed": s.ravel()}
+        {"us_tariff_slope": t.ravel(), "us_security_pressure": p.ravel(), "seed": s.ravel()}
     )
 
 
@@ -87,7 +87,7 @@ def _bench_mesa_batch_run(
         "scenario": sc,
         "calibration": cal,
         "rounds": ROUNDS,
-        "us_tariff_level": list(np.unique(grid["us_tariff_level"])),
+        "us_tariff_slope": list(np.unique(grid["us_tariff_slope"])),
         "us_security_pressure": list(np.unique(grid["us_security_pressure"])),
     }
 
@@ -122,7 +122,7 @@ def _mesa_loop(cal: Calibration, sc: Scenario, g: pd.DataFrame) -> np.ndarray:
             cal,
             ROUNDS,
             rng=int(r.seed),
-            us_tariff_level=r.us_tariff_level,
+            us_tariff_slope=r.us_tariff_slope,
             us_security_pressure=r.us_security_pressure,
         )
         m.run_for(ROUNDS)
@@ -173,7 +173,7 @@ def _bench_batch_engine(
     for size in sorted(set([n, *sizes])):
         g = _repeated_grid(grid, size, n_seeds)
         ov = {
-            "us_tariff_level": g["us_tariff_level"].to_numpy(),
+            "us_tariff_slope": g["us_tariff_slope"].to_numpy(),
             "us_security_pressure": g["us_security_pressure"].to_numpy(),
         }
 
@@ -195,7 +195,7 @@ def _print_identical(
 ) -> None:
     """Print whether (a), (b) and (c) gave the same outcome per run, and the breakdown count."""
     n = len(loop_sides)
-    br = br.sort_values(["us_tariff_level", "us_security_pressure", "seed"]).reset_index(drop=True)
+    br = br.sort_values(["us_tariff_slope", "us_security_pressure", "seed"]).reset_index(drop=True)
     br_sides = br["breakdown_side"].to_numpy().astype(np.int64)
     same = np.array_equal(br_sides, loop_sides) and np.array_equal(loop_sides, batch_sides)
     print(
@@ -219,7 +219,7 @@ def _million_sweep(cal: Calibration, sc: Scenario, threads: int) -> np.ndarray:
     from sim.engine.batch import run_batch
 
     tl, pr = np.meshgrid(np.linspace(0.0, 0.6, 100), np.linspace(0.4, 1.0, 100), indexing="ij")
-    cells = pd.DataFrame({"us_tariff_level": tl.ravel(), "us_security_pressure": pr.ravel()})
+    cells = pd.DataFrame({"us_tariff_slope": tl.ravel(), "us_security_pressure": pr.ravel()})
     per_chunk = 1000  # cells per chunk x 100 seeds = 100,000 worlds
     broke = np.zeros(len(cells))
     for start in range(0, len(cells), per_chunk):

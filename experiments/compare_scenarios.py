@@ -2,11 +2,13 @@
 
     python -m experiments.compare_scenarios [--seeds 100] [--rounds 40] [--calibration article]
                                             [--engine batch|mesa] [--out results/runs/comparison]
+                                            [--scenarios baseline examples/tariff_deal_2025 ...]
 
 Per scenario, at the calibrated noise and near best response (every temperature / 10): the
-share of runs that stayed balanced, broke toward the US or toward China, or saw a relation
-ruptured by the US or by China, and the median round of breakdown. Writes the outcomes and
-the summary as parquet/CSV.
+runs that stayed balanced, broke toward the US or toward China, or saw a relation ruptured by
+the US or by China, each as a count, a share and its Wilson 95% interval; the median round of
+breakdown over the runs that broke (with its calendar quarter and how many broke). Writes the
+outcomes (parquet, units in its metadata) and the summary (CSV with a ``.units.csv`` sidecar).
 """
 
 from __future__ import annotations
@@ -19,35 +21,62 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import REPO_ROOT
+from experiments.text_tables import median_cell, share_of
 from sim.catalog import load_calibration
 from sim.core.errors import ConfigError
+from sim.core.tables import concat, units_of, write_units_csv
 from sim.engine.runner import compare_scenarios
-from sim.sweep.storage import atomic_write_parquet, atomic_write_text, code_version, config_hash
+from sim.sweep.storage import (
+    atomic_write_parquet,
+    atomic_write_text,
+    code_version,
+    config_hash,
+    unit_metadata,
+)
 
 
 def format_summary(summary) -> str:
-    """The summary as a readable fixed-width table (shares with counts)."""
-    head = (
-        f"{'scenario':<20} {'states':<10} {'noise':<10} {'runs':>5} {'balanced':>9} {'toward US':>10} "
-        f"{'toward China':>13} {'rupt. US':>9} {'rupt. China':>12} {'median round':>13}"
-    )
-    lines = [head, "-" * len(head)]
-    for _, r in summary.iterrows():
-        med = (
-            "-"
-            if r["median_breakdown_round"] != r["median_breakdown_round"]
-            else f"{r['median_breakdown_round']:.1f}"
-        )
-        lines.append(
-            f"{r['scenario']:<20} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5} {r['balanced']:>9.1%} "
-            f"{r['toward_us']:>10.1%} {r['toward_china']:>13.1%} {r['rupture_by_us']:>9.1%} "
-            f"{r['rupture_by_china']:>12.1%} {med:>13}"
-        )
-    return "\n".join(lines)
+    """The summary as fixed-width text: per outcome the runs, the share and its Wilson 95%
+    interval; the median breakdown round (and quarter) over the runs that broke."""
+    cells = {
+        "balanced": "balanced",
+        "toward_us": "toward US",
+        "toward_china": "toward China",
+        "rupture_by_us": "rupture by US",
+        "rupture_by_china": "rupture by China",
+    }
+    width = 24
+    name = max([28, *(len(str(n)) + 1 for n in summary["scenario"])])
+    lead = f"{'scenario':<{name}} {'states':<10} {'noise':<10} {'runs':>5}"
+    blocks = []
+    for title, keys in (
+        ("Outcomes (runs, share, Wilson 95% interval)", ["balanced", "toward_us", "toward_china"]),
+        (
+            "Ruptures: a relation the state collapsed by its own actions",
+            ["rupture_by_us", "rupture_by_china"],
+        ),
+    ):
+        head = lead + "".join(f" {cells[k]:>{width}}" for k in keys)
+        if keys[0] == "balanced":
+            head += f" {'median breakdown round':>28}"
+        lines = [title, head, "-" * len(head)]
+        for _, r in summary.iterrows():
+            line = f"{r['scenario']:<{name}} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5}"
+            for k in keys:
+                line += f" {share_of(r, k):>{width}}"
+            if keys[0] == "balanced":
+                line += f" {median_cell(r):>28}"
+            lines.append(line)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 #: The noise levels a comparison reports: the calibrated temperatures, and all of them / 10.
 NOISE = {"calibrated": 1.0, "near-BR": 10.0}
+STATE_UNITS = {
+    "states": "how the US and China act: strategic | reactive",
+    "noise": "calibrated (the calibration's temperatures) | near-BR (every temperature / 10)",
+}
 
 
 def compare(
@@ -72,9 +101,11 @@ def compare(
             for df in (outcomes, summary):
                 df.insert(1, "noise", label)
                 df.insert(1, "states", model)
+            summary.attrs["units"].update(STATE_UNITS)
+            outcomes.attrs["units"].update(STATE_UNITS)
             outs.append(outcomes)
             sums.append(summary)
-    summary = pd.concat(sums, ignore_index=True)
+    summary = concat(sums)
     order = {
         "scenario": {n: i for i, n in enumerate(names)},
         "states": {m: i for i, m in enumerate(states)},
@@ -83,7 +114,10 @@ def compare(
     summary = summary.sort_values(
         ["scenario", "states", "noise"], key=lambda c: c.map(order[str(c.name)]), kind="stable"
     )
-    return pd.concat(outs, ignore_index=True), summary.reset_index(drop=True)
+    units = summary.attrs["units"]
+    summary = summary.reset_index(drop=True)
+    summary.attrs["units"] = units
+    return concat(outs), summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,10 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     digest = config_hash(csv)[:8]
     summary_path = out / f"summary-{tag}-{digest}.csv"
     if not summary_path.exists():
-        atomic_write_parquet(
-            out / f"outcomes-{tag}-{digest}.parquet", outcomes, {"code_version": code_version()}
-        )
+        meta = {"code_version": code_version(), **unit_metadata(outcomes)}
+        atomic_write_parquet(out / f"outcomes-{tag}-{digest}.parquet", outcomes, meta)
         atomic_write_text(summary_path, csv)
+        write_units_csv(units_of(summary), summary_path.with_suffix(".units.csv"))
     print(
         f"\nScenario comparison: calibration '{args.calibration}', {args.seeds} seeds x "
         f"{args.rounds} quarters, {args.engine} engine ({elapsed:.1f} s); near-BR = every "

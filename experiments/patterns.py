@@ -19,6 +19,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from experiments.text_tables import median_cell, number, share_of
 from sim.catalog import load_calibration, load_scenario
 from sim.core.params import build_params
 from sim.engine.batch import run_batch
@@ -31,7 +32,7 @@ CASES: dict[str, tuple[str, dict[str, float]]] = {
     "fiscal_stress": ("fiscal_stress", {}),
     "rare_earth_embargo": ("rare_earth_embargo", {}),
     "us_escalation": ("us_escalation", {}),
-    "us_escalation, tariff 1.0": ("us_escalation", {"escalation.us_tariff_level": 1.0}),
+    "us_escalation, tariff 1.0": ("us_escalation", {"escalation.us_tariff_slope": 1.0}),
     "us_escalation, firms silent": ("us_escalation", {"lobbying_strength": 0.0}),
     "us_escalation, fiscal stress": ("us_escalation", {"fiscal_stress": 1.0}),
 }
@@ -187,14 +188,13 @@ def markdown(table: pd.DataFrame, verdicts: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
-        med = (
-            "-"
-            if r["median_breakdown_round"] != r["median_breakdown_round"]
-            else f"{r['median_breakdown_round']:g}"
+        med = median_cell(r)
+        shares = " | ".join(
+            " ".join(share_of(r, k).split())
+            for k in ("balanced", "toward_us", "toward_china", "rupture_by_us", "rupture_by_china")
         )
         lines.append(
-            f"| {r['case']} | {r['states']} | {r['noise']} | {r['balanced']:.1%} | {r['toward_us']:.1%} | "
-            f"{r['toward_china']:.1%} | {r['rupture_by_us']:.1%} | {r['rupture_by_china']:.1%} | "
+            f"| {r['case']} | {r['states']} | {r['noise']} | {shares} | "
             f"{med} | {r['mean_compliance']:.3f} | {r['window_compliance']:.3f} | "
             f"{r['final_dependence']:.3f} |"
         )
@@ -207,6 +207,34 @@ def markdown(table: pd.DataFrame, verdicts: pd.DataFrame) -> str:
         lines.append(
             f"| {v['pattern']} | {v['states']} | {v['noise']} | {v['evidence']} | {'yes' if v['reproduced'] else '**no**'} |"
         )
+    return "\n".join(lines)
+
+
+#: The counts and intervals the case table prints with each share.
+COUNT_COLUMNS = [
+    "n_broke",
+    *(
+        f"{p}{k}{q}"
+        for k in ("balanced", "toward_us", "toward_china", "rupture_by_us", "rupture_by_china")
+        for p, q in (("n_", ""), ("", "_ci_low"), ("", "_ci_high"))
+    ),
+]
+
+
+def format_cases(table: pd.DataFrame) -> str:
+    """The case table as fixed-width text: counts, shares, Wilson intervals; ``-`` if missing."""
+    keys = ["balanced", "toward_us", "toward_china", "rupture_by_us", "rupture_by_china"]
+    head = f"{'case':<30} {'states':<10} {'noise':<10} {'runs':>5}" + "".join(
+        f" {k:>22}" for k in keys
+    )
+    head += f" {'median round':>14} {'compliance':>10} {'in window':>9} {'dependence':>10}"
+    lines = [head, "-" * len(head)]
+    for _, r in table.iterrows():
+        line = f"{r['case']:<30} {r['states']:<10} {r['noise']:<10} {int(r['runs']):>5}"
+        line += "".join(f" {share_of(r, k):>22}" for k in keys)
+        line += f" {median_cell(r):>14} {number(r['mean_compliance']):>10}"
+        line += f" {number(r['window_compliance']):>9} {number(r['final_dependence']):>10}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -242,9 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print(markdown(pd.concat(tables, ignore_index=True), verdicts))
         return 0
+    table = pd.concat(tables, ignore_index=True)[[*cols, *COUNT_COLUMNS]]
+    print("Cases (runs, share, Wilson 95% interval; median breakdown round of the runs that broke)")
+    print(format_cases(table))
+    print()
     with pd.option_context("display.width", 220, "display.max_columns", 20, "display.precision", 3):
-        print(pd.concat(tables, ignore_index=True)[cols].to_string(index=False))
-        print()
         print(verdicts.sort_values("pattern", kind="stable").to_string(index=False))
     return 0
 

@@ -24,7 +24,7 @@ from sim.engine.batch import run_batch
 SCENARIO = "us_escalation"
 #: pressure -> the points it is measured at
 PRESSURES: dict[str, np.ndarray] = {
-    "escalation.us_tariff_level": np.linspace(0.0, 1.0, 6),
+    "escalation.us_tariff_slope": np.linspace(0.0, 1.0, 6),
     "escalation.us_security_pressure": np.linspace(0.0, 1.0, 6),
     "cn_coercion": np.linspace(0.0, 1.0, 6),
     "fiscal_stress": np.linspace(0.0, 3.0, 4),

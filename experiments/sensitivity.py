@@ -30,7 +30,7 @@ from sim.sweep.design import is_integer_param, uncertain_names
 from sim.sweep.storage import atomic_write_text
 
 SCENARIO = "us_escalation"
-LEVELS = ("escalation.us_tariff_level", "escalation.us_security_pressure")
+LEVELS = ("escalation.us_tariff_slope", "escalation.us_security_pressure")
 
 
 def inputs(calibration: str) -> pd.DataFrame:

@@ -12,4 +12,20 @@ Layers, each importing only those below it (an import-linter contract in pyproje
 - :mod:`sim.cli` (the ``balancing-sim`` command, Hydra) and :mod:`sim.viz` (the Solara app).
 """
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The package version: written at install by setuptools-scm from the git tags."""
+    try:
+        from sim._version import version  # type: ignore[import-not-found, unused-ignore]
+
+        return str(version)
+    except ImportError:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("balancing-sim")
+        except PackageNotFoundError:
+            return "0+unknown"
+
+
+__version__ = _version()

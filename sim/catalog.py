@@ -85,17 +85,30 @@ def config_dirs() -> list[Path]:
     return [CONF_DIR, *user_config_dirs()]
 
 
-def names(group: str) -> list[str]:
-    """Names of the configs of ``group`` (``scenario`` or ``calibration``) on the search path."""
+def names(group: str, nested: bool = False) -> list[str]:
+    """Names of the configs of ``group`` (``scenario`` or ``calibration``) on the search path.
+
+    ``nested``: also those in sub-folders, named ``<folder>/<name>`` (``examples/deal_2026``).
+    """
     found: set[str] = set()
     for d in config_dirs():
         found.update(p.stem for p in (d / group).glob("*.yaml"))
+        if nested:
+            found.update(
+                p.relative_to(d / group).with_suffix("").as_posix()
+                for p in (d / group).glob("*/**/*.yaml")
+            )
     return sorted(found)
 
 
 def scenario_names() -> list[str]:
     """Names of the scenarios on the search path."""
     return names("scenario")
+
+
+def example_names() -> list[str]:
+    """Names of the worked example scenarios (``scenario/examples/*.yaml``, docs/scenarios.md)."""
+    return [n for n in names("scenario", nested=True) if n.startswith("examples/")]
 
 
 def calibration_names() -> list[str]:
@@ -298,7 +311,7 @@ def compose_named(group: str, name: str) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise ConfigError(group, f"expected a {group} name, got {name!r}")
     available = names(group)
-    if name not in available:
+    if name not in available and name not in names(group, nested=True):
         raise ConfigError(
             group, f"unknown {group} {name!r} (available: {', '.join(available) or 'none'})"
         )
@@ -342,9 +355,10 @@ def load_calibration(name: str = "article") -> Calibration:
 
 
 def load_scenario(name: str = "baseline", **overrides: Any) -> Scenario:
-    """The named scenario, validated, with optional field overrides."""
+    """The named scenario (``examples/<name>`` for a worked example), validated, with optional
+    field overrides."""
     raw = compose_named("scenario", name)
-    raw.setdefault("name", name)
+    raw.setdefault("name", name.rsplit("/", 1)[-1])
     raw.update(overrides)
     return scenario_from_dict(raw)
 

@@ -245,7 +245,7 @@ def test_analyze_lhs_and_sobol_sweeps_in_process(tmp_path):
     text = analyze(sob.folder, figures=True)
     idx = pd.read_csv(sob.folder / "analysis" / "sobol_indices.csv")
     assert set(idx["parameter"]) == {
-        "escalation.us_security_pressure",
+        "us_demand_end",  # escalation.us_security_pressure, as its run-table column
         "alliance_value",
         "china_red_line",
     }

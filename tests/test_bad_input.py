@@ -26,7 +26,7 @@ CASES = [
         "calibration.firms.mazda.profit.unit: missing",
     ),
     (["seed=abc"], "seed:"),
-    (["scenario.us_tariff_level=high"], "scenario.us_tariff_level:"),
+    (["scenario.us_tariff_slope=high"], "scenario.us_tariff_slope:"),
     (["~calibration.entries.trade_us"], "calibration.entries.trade_us: missing"),
     (["scenario.foo=1"], "scenario.foo:"),
     (["rounds=0"], "rounds: must be a whole number of rounds in 1..100000, got 0"),

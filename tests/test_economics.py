@@ -461,11 +461,11 @@ def hand_lobbying(k, welfare, rows, effort_last, strength, temps):
 def hand_schedules(k, scen, t):
     """The scenario's levels in round t: an escalation ramps the US levels by
     clip((t - start + 1) / ramp_rounds, 0, 1); an embargo bites in its window."""
-    tariff, pressure = scen.us_tariff_level, scen.us_security_pressure
+    tariff, pressure = scen.us_tariff_slope, scen.us_security_pressure
     if scen.escalation is not None:
         e = scen.escalation
         ramp = min(1.0, max(0.0, (t - e.start_round + 1) / e.ramp_rounds))
-        tariff += ramp * (e.us_tariff_level - tariff)
+        tariff += ramp * (e.us_tariff_slope - tariff)
         pressure += ramp * (e.us_security_pressure - pressure)
     b = scen.embargo
     window = b is not None and b.start_round <= t < b.start_round + b.rounds

@@ -24,6 +24,13 @@ EPISODE_SCENARIOS = {
 }
 
 
+def _as(column, dtype):
+    """A column as ``dtype`` (categoricals compared by their labels)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return column.astype(str).to_numpy()
+    return column.to_numpy().astype(dtype)
+
+
 def _compare(calibration, scenario, rounds=40, seeds=SEEDS, overrides=None):
     p = build_params(calibration, scenario, rounds, len(seeds), overrides)
     batch = run_batch(p, np.array(seeds), record_rounds=True, block_size=7)
@@ -36,8 +43,12 @@ def _compare(calibration, scenario, rounds=40, seeds=SEEDS, overrides=None):
         batch_rounds = batch.rounds_table(k)[mesa_rounds.columns]
         for col in mesa_rounds.columns:
             np.testing.assert_array_equal(
-                mesa_rounds[col].to_numpy(),
-                batch_rounds[col].to_numpy().astype(mesa_rounds[col].dtype),
+                (
+                    mesa_rounds[col].astype(str)
+                    if isinstance(mesa_rounds[col].dtype, pd.CategoricalDtype)
+                    else mesa_rounds[col]
+                ).to_numpy(),
+                _as(batch_rounds[col], mesa_rounds[col].dtype),
                 err_msg=f"{scenario.name} seed {s} column {col}",
             )
         pd.testing.assert_frame_equal(
@@ -59,7 +70,7 @@ def test_mesa_and_batch_agree(calibration_name, scenario_name, scenarios, reques
 def test_agreement_covers_worlds_that_break_down_at_different_rounds(article, scenarios):
     n = 40  # a harsh escalation, so that many worlds break down, at different rounds
     overrides = {
-        "escalation.us_tariff_level": np.full(n, 0.75),
+        "escalation.us_tariff_slope": np.full(n, 0.75),
         "escalation.us_security_pressure": np.full(n, 0.75),
     }
     rounds = _compare(
@@ -73,7 +84,7 @@ def test_per_world_overrides_agree(article):
     # anticipates Japan hardly escalates)
     n = len(SEEDS)
     overrides = {
-        "escalation.us_tariff_level": np.linspace(0.2, 1.0, n),
+        "escalation.us_tariff_slope": np.linspace(0.2, 1.0, n),
         "lobbying_strength": np.linspace(0.0, 2.0, n),
         "rare_earth_dependence": np.linspace(0.3, 0.9, n),
     }
@@ -87,11 +98,11 @@ def test_strategic_reactive_and_scripted_policies_agree(article):
         name="strategic_states",
         us_policy="strategic",
         china_policy="strategic",
-        us_tariff_level=0.3,
+        us_tariff_slope=0.3,
     )
     _compare(article, strategic, rounds=24, seeds=list(range(8)))
     reactive = Scenario(
-        name="reactive_states", us_policy="reactive", china_policy="reactive", us_tariff_level=0.3
+        name="reactive_states", us_policy="reactive", china_policy="reactive", us_tariff_slope=0.3
     )
     _compare(article, reactive, rounds=24, seeds=list(range(8)))
     scripted = Scenario(

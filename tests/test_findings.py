@@ -70,7 +70,7 @@ def test_us_tariffs_that_collapse_the_relation_are_a_us_rupture_not_japan_turnin
         name="tariff_wall",
         japan_policy="scripted",
         japan_compliance_path=[0.5],
-        us_tariff_level=1.0,
+        us_tariff_slope=1.0,
         us_security_pressure=0.9,
         **REACTIVE,
     )

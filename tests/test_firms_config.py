@@ -46,6 +46,13 @@ ROUNDS = 24
 register_configs()
 
 
+def _as(column, dtype):
+    """A column as ``dtype`` (categoricals compared by their labels)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return column.astype(str).to_numpy()
+    return column.to_numpy().astype(dtype)
+
+
 def firm_columns(rounds: pd.DataFrame) -> set[str]:
     """The per-firm columns of a rounds table (``<firm>_<column>``)."""
     return {c for c in rounds.columns if c.endswith(tuple(f"_{k}" for k in FIRM_COLUMNS))}
@@ -162,8 +169,12 @@ def test_mesa_model_and_batch_engine_agree_on_the_new_firms(user_conf):
         batch_rounds = batch.rounds_table(k)[mesa_rounds.columns]
         for col in mesa_rounds.columns:
             np.testing.assert_array_equal(
-                mesa_rounds[col].to_numpy(),
-                batch_rounds[col].to_numpy().astype(mesa_rounds[col].dtype),
+                (
+                    mesa_rounds[col].astype(str)
+                    if isinstance(mesa_rounds[col].dtype, pd.CategoricalDtype)
+                    else mesa_rounds[col]
+                ).to_numpy(),
+                _as(batch_rounds[col], mesa_rounds[col].dtype),
                 err_msg=f"seed {seed} column {col}",
             )
         pd.testing.assert_frame_equal(

@@ -39,6 +39,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 #: What the wheel is built from (anything else the build needs would make it fail here).
 SOURCES = ("pyproject.toml", "README.md", "sim")
+#: Written by setuptools-scm into a checkout at install; the build writes its own.
+SKIP = ("__pycache__", "*.pyc", "_version.py")
 #: Variables that would let the repository or another environment leak into the venv.
 SCRUB = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", CONFIG_PATH_ENV)
 TIMEOUT = 180
@@ -97,14 +99,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     src.mkdir()
     for name in SOURCES:
         if (REPO / name).is_dir():
-            shutil.copytree(
-                REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
+            shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns(*SKIP))
         else:
             shutil.copy2(REPO / name, src / name)
     dist = root / "dist"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    _run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src], root)
+    # The copy has no git metadata for setuptools-scm: the build is told the version.
+    build_env = {**os.environ, "SETUPTOOLS_SCM_PRETEND_VERSION": sim.__version__}
+    _run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src],
+        root,
+        build_env,
+    )
     (wheel,) = dist.glob("balancing_sim-*.whl")
     seconds["build wheel"] = time.perf_counter() - t0
 
@@ -226,7 +232,7 @@ def test_a_scenario_from_a_user_config_folder_extends_a_shipped_one(installed):
     assert record["scenario"] == "mine" and record["rounds"] == 16
     scenario = yaml.safe_load((folder / "config.yaml").read_text())["scenario"]
     assert scenario["cn_coercion"] == 0.5  # its own
-    assert scenario["escalation"]["us_tariff_level"] == 0.35  # from us_escalation
+    assert scenario["escalation"]["us_tariff_slope"] == 0.35  # from us_escalation
 
 
 def test_nothing_was_written_into_the_repository(installed):

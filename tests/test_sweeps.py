@@ -33,7 +33,14 @@ from sim.sweep.design import (
     run_table,
     sobol_design,
 )
-from sim.sweep.execute import merge_chunks, prepare_folder, run_chunk, run_sweep, write_chunk
+from sim.sweep.execute import (
+    merge_chunks,
+    prepare_folder,
+    run_chunk,
+    run_sweep,
+    tidy_runs,
+    write_chunk,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["+experiment=smoke"]  # 5 x 3 points x 4 seeds = 60 runs of 20 quarters, 4 chunks
@@ -73,7 +80,7 @@ def smoke(tmp_path_factory) -> Path:
 
 def test_grid_axes_from_values_num_and_step(article):
     a = axis_from_spec(
-        "t", {"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.05}, article
+        "t", {"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "step": 0.05}, article
     )
     assert len(a.values) == 21 and a.values[3] == 0.15 and a.values[-1] == 1.0
     b = axis_from_spec("fiscal_stress", {"start": 0.0, "stop": 3.0, "num": 4}, article)
@@ -97,14 +104,14 @@ def test_grid_axes_from_values_num_and_step(article):
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"param": "us_tarif_level", "values": [0.1]}, "did you mean 'us_tariff_level'"),
-        ({"param": "us_tariff_level", "values": []}, "empty"),
-        ({"param": "us_tariff_level", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "num": 0}, "whole number >= 1"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
-        ({"param": "us_tariff_level", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
-        ({"param": "us_tariff_level", "values": [0.1], "num": 3}, "either values or start/stop"),
-        ({"param": "us_tariff_level", "values": [0.1, 0.1]}, "repeated"),
+        ({"param": "us_tarif_slope", "values": [0.1]}, "did you mean 'us_tariff_slope'"),
+        ({"param": "us_tariff_slope", "values": []}, "empty"),
+        ({"param": "us_tariff_slope", "start": 0.5, "stop": 0.1, "num": 3}, "empty range"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "num": 0}, "whole number >= 1"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0, "step": 0.0}, "empty range"),
+        ({"param": "us_tariff_slope", "start": 0.0, "stop": 1.0}, "exactly one of num and step"),
+        ({"param": "us_tariff_slope", "values": [0.1], "num": 3}, "either values or start/stop"),
+        ({"param": "us_tariff_slope", "values": [0.1, 0.1]}, "repeated"),
     ],
 )
 def test_bad_axes_are_one_line_config_errors(article, spec, message):
@@ -118,13 +125,13 @@ def test_lhs_and_sobol_designs_are_salib_samples_over_assumption_ranges(article)
     assert "alliance_value" in names and "trade_cn" not in names  # article figures are not varied
     spec = {
         "design": "lhs",
-        "parameters": [{"param": "us_tariff_level", "low": 0.0, "high": 0.6}],
+        "parameters": [{"param": "us_tariff_slope", "low": 0.0, "high": 0.6}],
         "assumptions": True,
         "samples": 50,
         "design_seed": 3,
     }
     d = design_from_spec(spec, article)
-    assert d.params[0] == "us_tariff_level" and len(d.params) == 1 + len(names)
+    assert d.params[0] == "us_tariff_slope" and len(d.params) == 1 + len(names)
     raw = latin.sample(d.problem, 50, seed=3)
     whole = [i for i, r in enumerate(d.ranges) if r.integer]  # quarters: rounded
     assert {d.params[i] for i in whole} == {
@@ -203,8 +210,8 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     assert len(runs) == 60 and runs["run_id"].tolist() == list(range(60))
     assert not runs.duplicated(["point", "replicate"]).any()
     for col in (
-        "escalation.us_tariff_level",
-        "escalation.us_security_pressure",
+        "us_tariff_end",  # escalation.us_tariff_slope, under its plain snake_case column
+        "us_demand_end",  # escalation.us_security_pressure
         "seed",
         "outcome",
         "breakdown_round",
@@ -217,7 +224,11 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
         "calibration",
     ):
         assert col in runs, col
-    assert sorted(runs["escalation.us_security_pressure"].unique()) == [0.0, 0.6, 0.9]
+    assert sorted(runs["us_demand_end"].unique()) == [0.0, 0.6, 0.9]
+    assert not any("." in c for c in runs.columns)
+    assert isinstance(runs["outcome"].dtype, pd.CategoricalDtype)
+    assert isinstance(runs["scenario"].dtype, pd.CategoricalDtype)
+    assert len(runs.query("us_tariff_end > 0.5 and us_demand_end == 0.9")) == 8
     manifest = json.loads((smoke / "manifest.json").read_text())
     from sim.sweep.storage import file_sha256
 
@@ -227,7 +238,11 @@ def test_smoke_sweep_writes_one_tidy_row_per_run(smoke):
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(smoke / "runs.parquet").metadata
-    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:escalation.us_tariff_level" in meta
+    assert b"unit:cum_jp_welfare_bn" in meta and b"unit:us_tariff_end" in meta
+    assert manifest["columns"] == {
+        "escalation.us_tariff_slope": "us_tariff_end",
+        "escalation.us_security_pressure": "us_demand_end",
+    }
     launch = next((smoke / "launches").iterdir())
     assert (launch / "multirun.yaml").exists()
 
@@ -295,6 +310,7 @@ def test_interrupted_sweep_resumes_missing_chunks_only(tmp_path):
     assert runs["run_id"].tolist() == list(range(60))  # nothing lost, no duplicates
     batch = sweep_plan(compose_cfg([*SMOKE, "rounds=10"]))  # the batch engine: same numbers
     ref = pd.concat([run_chunk(batch, i) for i in range(len(batch.chunks))], ignore_index=True)
+    ref = tidy_runs(batch, ref)  # the stored form: snake_case parameter columns
     pd.testing.assert_frame_equal(runs, ref, check_exact=True, check_categorical=False)
 
 
@@ -331,7 +347,7 @@ def test_in_process_sweep_without_hydra_resumes(tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([*SMOKE, "sweep.axes.tariff.param=escalation.us_tarif_level"], "did you mean"),
+        ([*SMOKE, "sweep.axes.tariff.param=escalation.us_tarif_slope"], "did you mean"),
         (
             [
                 *SMOKE,

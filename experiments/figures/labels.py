@@ -98,7 +98,7 @@ def param_phrase(name: str) -> str:
 
 def axis_label(name: str) -> str:
     """An axis title for a parameter: its registry label and unit (unit wrapped if long)."""
-    param = registry.SCENARIO_PARAMETERS.get(name)
+    param = registry.scenario_parameter(name)
     if param is None:
         return registry.label(name)
     text = param.axis_label

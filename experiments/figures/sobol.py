@@ -21,6 +21,7 @@ from experiments import plots
 from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
 from experiments.figures.text import num, pct, states_phrase
+from sim.core import registry
 
 UNITS = {
     "states": sweeps.STATES_UNIT,
@@ -64,11 +65,16 @@ def build(cfg: Mapping[str, Any]) -> FigureData:
         seed=int(cfg["analysis_seed"]),
     )
     ranges = {r.param: r for r in plan.design.ranges}
+    # Parameters under the names the config gives them (an old name stays as written).
+    written = {
+        registry.canonical(str(p.get("param"))): str(p.get("param"))
+        for p in cfg["sweep"].get("parameters") or []
+    }
     table = pd.DataFrame(
         {
             "states": states,
             "output": idx["output"],
-            "parameter": idx["parameter"],
+            "parameter": [written.get(p, p) for p in idx["parameter"]],
             "low": [ranges[p].low for p in idx["parameter"]],
             "high": [ranges[p].high for p in idx["parameter"]],
             **{col: idx[src] for col, src in INDEX_COLUMNS.items()},

@@ -75,7 +75,7 @@ CHUNK_RUNS = 60_000
 #: (:func:`experiments.figures.labels.axis_label`); other parameters get the registry's column
 #: and the sweep's unit. (Used by the grid tables and the tipping points.)
 PAPER_COLUMNS: dict[str, tuple[str, str]] = {
-    "escalation.us_tariff_level": (
+    "escalation.us_tariff_slope": (
         "_share",
         "US tariff at the end of the escalation ramp, ad-valorem share (0.35 = 35%)",
     ),
@@ -97,12 +97,14 @@ PAPER_COLUMNS: dict[str, tuple[str, str]] = {
 
 def param_column(param: str) -> str:
     """The table column of a design parameter (registry column, unit suffix if it has one)."""
+    param = registry.canonical(param)
     suffix = PAPER_COLUMNS[param][0] if param in PAPER_COLUMNS else ""
     return registry.table_column(param) + suffix
 
 
 def param_unit(param: str, plan: SweepPlan) -> str:
     """The unit of a design parameter (the sweep table's unit if it has no paper column)."""
+    param = registry.canonical(param)
     if param in PAPER_COLUMNS:
         return PAPER_COLUMNS[param][1]
     return units(plan).get(f"unit:{param}", param)
@@ -159,7 +161,7 @@ def axis_values(spec: Mapping[str, Any], param: str) -> list[Any] | None:
 def grid_params(spec: Mapping[str, Any]) -> list[str]:
     """The parameters a grid section varies, in its axes' order (names axes left out)."""
     params = [ax.get("param") or label for label, ax in (spec.get("axes") or {}).items()]
-    return [p for p in params if p not in CATEGORICAL]
+    return [registry.canonical(p) for p in params if p not in CATEGORICAL]
 
 
 def order(values: pd.Series, names: Sequence[str]) -> pd.Series:

@@ -26,6 +26,7 @@ from experiments.figures import labels, style, sweeps
 from experiments.figures.kind import FigureData, FigureKind
 from experiments.figures.text import interval, pct, states_phrase
 from sim.catalog import load_scenario
+from sim.core import registry
 from sim.core.errors import ConfigError
 from sim.core.scenario import get_level
 from sim.sweep.plan import SweepPlan
@@ -40,7 +41,8 @@ def _panel(
     cfg: Mapping[str, Any], key: str, spec: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, SweepPlan]:
     """One entry of ``sweeps``: run its grid, find the crossings per factor level; (rows, plan)."""
-    axis = cfg["axis"]
+    written = cfg["axis"]  # as the config names it (the table's axis column keeps that name)
+    axis = registry.canonical(written)
     states = sweeps.state_models(cfg, one=True)[0]
     runs, plan = sweeps.run_design(cfg, spec, f"paper_tipping_{key}", states=states)
     others = [p for p in plan.design.params if p != axis]
@@ -62,7 +64,7 @@ def _panel(
             "panel": key,
             "factor": factor,
             "factor_value": tips[factor].to_numpy(np.float64),
-            "axis": axis,
+            "axis": written,
             "level_share": tips["level"].to_numpy(np.float64),
             "direction": tips["direction"].to_numpy(),
             f"tipping_{col}": tips["tipping_point"].to_numpy(np.float64),

@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 
 from sim.catalog import CONFIG_PATH_ENV, check_config_files, search_path_override
 from sim.cli.errors import check_overrides, one_line_error
+from sim.cli.help import help_text
 from sim.cli.inputs import build_inputs
 from sim.cli.launch import check_multirun_jobs, launch_sweep, prepare_launch, run_sweep_job
 from sim.cli.runfolder import is_complete, plain_config, preflight, summary, write_run
@@ -95,6 +96,9 @@ def _share_config_dirs(args: list[str]) -> list[str]:
 def main() -> int:
     """Entry point: Hydra with every bad input reported on one line (exit status 2)."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us, then print them in one line
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print(help_text())  # the project's own help; Hydra's is --hydra-help
+        return 0
     saved_path = os.environ.get(CONFIG_PATH_ENV)
     try:
         check_overrides(sys.argv[1:])

@@ -1,12 +1,14 @@
 """The run folder of ``python -m sim``: keyed by the config, written atomically, never overwritten.
 
 ``<output_dir>/<scenario>-<calibration>-seed<s>-r<rounds>-<confighash>/`` holds the resolved
-``config.yaml``, the per-round ``rounds.parquet`` (units in its metadata), the per-agent
-``agents.parquet`` (Mesa engine) and ``outcome.json``. The files are written into a hidden
-temporary folder (``.<name>.tmp-<random>``) that is renamed to the run folder in one step, so
-a run folder is complete or absent; temporary folders of killed runs are removed by the next
-run in the same ``output_dir``. :func:`preflight` checks, before anything is computed, that the
-folder can be written and stays inside ``output_dir``.
+``config.yaml``, the tidy per-round ``rounds.parquet`` (scenario, calibration, seed, round
+and quarter columns; categories as strings; units in its metadata, read back into ``attrs``
+by :func:`sim.sweep.storage.read_table`), the per-agent ``agents.parquet`` (Mesa engine) and
+``outcome.json``. The files are written into a hidden temporary folder
+(``.<name>.tmp-<random>``) that is renamed to the run folder in one step, so a run folder is
+complete or absent; temporary folders of killed runs are removed by the next run in the same
+``output_dir``. :func:`preflight` checks, before anything is computed, that the folder can be
+written and stays inside ``output_dir``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.inputs import RunInputs, resolve
-from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.engine.runner import RunResult
 from sim.sweep.storage import (
     TempFolder,
@@ -31,6 +32,7 @@ from sim.sweep.storage import (
     fault_point,
     inside,
     remove_stale_folders,
+    unit_metadata,
 )
 
 #: Temporary run folders: ``.<run folder name>.tmp-<random>`` in ``output_dir``.
@@ -76,8 +78,6 @@ def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
     remove_stale_folders(inputs.output_dir, f".*{TMP_INFIX}*")
     if folder.is_dir() and not folder.is_symlink() and not is_complete(folder):
         shutil.rmtree(folder)  # an incomplete folder left by an older version of this code
-    units = {f"unit:{k}": v for k, v in ROUND_COLUMNS.items()}
-    units.update({f"unit:<firm>_{k}": v for k, v in FIRM_COLUMNS.items()})
     outcome = result.outcome.iloc[0].to_dict()
     outcome = {k: (v.item() if hasattr(v, "item") else v) for k, v in outcome.items()}
     record = {
@@ -92,10 +92,14 @@ def write_run(cfg: DictConfig, inputs: RunInputs, result: RunResult) -> Path:
     }
     with TempFolder(inputs.output_dir, f".{folder.name}{TMP_INFIX}") as tmp:
         atomic_write_text(tmp.path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain)))
-        atomic_write_parquet(tmp.path / "rounds.parquet", result.rounds, units)
+        atomic_write_parquet(
+            tmp.path / "rounds.parquet", result.rounds, unit_metadata(result.rounds)
+        )
         fault_point("run:after-rounds")
         if result.agents is not None:
-            atomic_write_parquet(tmp.path / "agents.parquet", result.agents)
+            atomic_write_parquet(
+                tmp.path / "agents.parquet", result.agents, unit_metadata(result.agents)
+            )
         atomic_write_json(tmp.path / "outcome.json", record)
         if not tmp.publish(folder):
             print(f"run folder already complete (same config), left as it was: {folder}")

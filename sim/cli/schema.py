@@ -72,6 +72,9 @@ class SweepConfig:
     output_dir: str = "results/sweeps"
     #: Show a progress bar (runs done, rate, time left).
     progress: bool = True
+    #: Per-round columns to keep for every run (``rounds.parquet``, for fan charts), or
+    #: ``[all]``; empty: none (the run table only).
+    trajectories: list[str] = field(default_factory=list)
 
 
 @dataclass

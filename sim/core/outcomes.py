@@ -119,4 +119,15 @@ class OutcomeAccumulator:
         cols["rounds_balancing"] = self.rounds_balancing
         for out, col in _FINALS.items():
             cols[out] = np.asarray(self.last[col], dtype=float)
-        return pd.DataFrame(cols)
+        table = pd.DataFrame(cols)
+        table.attrs["units"] = outcome_units(self.firm_names)
+        return table
+
+
+def outcome_units(firm_names: tuple[str, ...]) -> dict[str, str]:
+    """Column -> unit of an outcome table with these firms."""
+    units = {k: v for k, v in SUMMARY_UNITS.items() if "<firm>" not in k}
+    for f in firm_names:
+        units[f"cum_{f}_profit_bn"] = SUMMARY_UNITS["cum_<firm>_profit_bn"]
+        units[f"mean_{f}_lobbying"] = SUMMARY_UNITS["mean_<firm>_lobbying"]
+    return units

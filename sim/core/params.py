@@ -18,8 +18,17 @@ import numpy as np
 from sim.core.calibration import Calibration
 from sim.core.constraints import Constraint, Integer
 from sim.core.errors import ConfigError
-from sim.core.registry import CALIBRATION_ENTRIES, FIRM_ENTRIES, MAX_ROUND, SCENARIO_PARAMETERS
+from sim.core.registry import (
+    CALIBRATION_ENTRIES,
+    FIRM_ENTRIES,
+    INSTRUMENTS,
+    MAX_ROUND,
+    SCENARIO_PARAMETERS,
+    canonical,
+    scenario_parameter,
+)
 from sim.core.scenario import Scenario, get_level, validate_scenario
+from sim.core.timeline import TIMELINE_FIELDS, EventArrays, apply_events, check_order
 
 POLICY_CODES = {"reactive": 0, "scripted": 1, "strategic": 2}
 
@@ -135,6 +144,14 @@ class Params:
     path_cn_restriction: np.ndarray
     path_cn_access: np.ndarray
     path_jp_compliance: np.ndarray
+    # --- timeline instruments set whatever Japan does (R, N); NaN where no event sets them
+    fixed_us_tariff: np.ndarray
+    fixed_cn_restriction: np.ndarray
+    fixed_cn_access: np.ndarray
+    # --- labels of the run (tables carry them)
+    scenario_name: str = ""
+    calibration_name: str = ""
+    start: str = "2025Q1"  # the calendar quarter of round 0
 
     def worlds(self, start: int, stop: int) -> Params:
         """The parameters of worlds ``start:stop`` (views, no copies)."""
@@ -181,6 +198,9 @@ _WORLDS_LAST = frozenset(
         "path_cn_restriction",
         "path_cn_access",
         "path_jp_compliance",
+        "fixed_us_tariff",
+        "fixed_cn_restriction",
+        "fixed_cn_access",
     }
 )
 
@@ -194,10 +214,21 @@ def _path_schedule(path: list[float] | None, rounds: int, n: int) -> np.ndarray:
     return np.repeat(values[idx][:, None], n, axis=1)
 
 
-def varied_names(calibration: Calibration) -> list[str]:
-    """Every numeric name that may be varied per world with this calibration."""
+def timeline_names(scenario: Scenario) -> list[str]:
+    """The sweepable fields of the scenario's timeline events (``timeline.<event>.<field>``)."""
+    out = []
+    for name, event in scenario.timeline.items():
+        for fld in TIMELINE_FIELDS:
+            if fld != "demand" or event.instrument == "cn_embargo":
+                out.append(f"timeline.{name}.{fld}")
+    return out
+
+
+def varied_names(calibration: Calibration, scenario: Scenario | None = None) -> list[str]:
+    """Every numeric name that may be varied per world with this calibration (and scenario)."""
     firm = [f"firms.{f}.{e}" for f in calibration.firm_names for e in FIRM_ENTRIES]
-    return [*SCENARIO_PARAMETERS, *CALIBRATION_ENTRIES, *firm]
+    timeline = timeline_names(scenario) if scenario is not None else []
+    return [*SCENARIO_PARAMETERS, *timeline, *CALIBRATION_ENTRIES, *firm]
 
 
 def _check_array(key: str, constraint: Constraint, arr: np.ndarray, integer: bool) -> None:
@@ -209,10 +240,12 @@ def _validated_overrides(
     overrides: Mapping[str, np.ndarray | float], cal: Calibration, n: int
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
-    for key, value in overrides.items():
+    for given, value in overrides.items():
+        key = canonical(given)
+        if key in out:
+            raise ConfigError(given, f"given twice (under its old name and as {key})")
         arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
-        if key in SCENARIO_PARAMETERS:
-            param = SCENARIO_PARAMETERS[key]
+        if (param := scenario_parameter(key)) is not None:
             _check_array(key, param.constraint, arr, param.integer)
         elif key in CALIBRATION_ENTRIES:
             _check_array(key, CALIBRATION_ENTRIES[key].constraint, arr, False)
@@ -278,13 +311,13 @@ def _mcpf(x: _Inputs) -> np.ndarray:
 def _us_schedules(x: _Inputs, rounds: int) -> tuple[np.ndarray, np.ndarray]:
     """Tariff level and security pressure per round ``(R, N)``, with any escalation ramp."""
     t = np.arange(rounds, dtype=float)[:, None]
-    tariff0 = x.scen("us_tariff_level")[None, :]
+    tariff0 = x.scen("us_tariff_slope")[None, :]
     pressure0 = x.scen("us_security_pressure")[None, :]
     if x.s.escalation is None:
         return np.repeat(tariff0, rounds, axis=0), np.repeat(pressure0, rounds, axis=0)
     start = x.scen("escalation.start_round")[None, :]
     ramp = np.clip((t - start + 1) / x.scen("escalation.ramp_rounds")[None, :], 0.0, 1.0)
-    tariff1 = x.scen("escalation.us_tariff_level")[None, :]
+    tariff1 = x.scen("escalation.us_tariff_slope")[None, :]
     pressure1 = x.scen("escalation.us_security_pressure")[None, :]
     return tariff0 + ramp * (tariff1 - tariff0), pressure0 + ramp * (pressure1 - pressure0)
 
@@ -318,6 +351,72 @@ def _china_schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
     return out
 
 
+def _event_arrays(x: _Inputs, instrument: str) -> list[EventArrays]:
+    """The scenario's events on ``instrument``, each field per world, in time order."""
+    out = []
+    for name, e in x.s.timeline.items():
+        if e.instrument != instrument:
+            continue
+
+        def field(fld: str, default: float, name: str = name) -> np.ndarray:
+            key = f"timeline.{name}.{fld}"
+            if key in x.ov:
+                return x.ov[key]
+            value = get_level(x.s, key)
+            return np.full(x.n, default if value is None else float(value))
+
+        start = field("from", 0.0)
+        out.append(
+            EventArrays(
+                name=name,
+                level=field("level", 0.0),
+                start=start,
+                end=start + field("quarters", np.inf),
+                ramp=field("ramp", 1.0),
+                demand=field("demand", np.nan),
+            )
+        )
+    out.sort(key=lambda e: x.s.timeline[e.name].start)
+    check_order(out, instrument)
+    return out
+
+
+def _timeline_schedules(
+    x: _Inputs, rounds: int, us: tuple[np.ndarray, np.ndarray], china: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The schedules the timeline sets: levels of the states' rules and fixed instruments.
+
+    Scenarios without a timeline get the schedules unchanged (the same arrays).
+    """
+    slope, demand = us
+    out = dict(china)
+    unset = np.full((rounds, x.n), np.nan)
+    events = {name: _event_arrays(x, name) for name in INSTRUMENTS}
+    if events["us_tariff_slope"]:
+        slope = apply_events(slope, events["us_tariff_slope"])
+    if events["us_demand"]:
+        demand = apply_events(demand, events["us_demand"])
+    if events["cn_coercion"]:
+        out["coercion"] = apply_events(china["coercion"], events["cn_coercion"])
+    if events["cn_embargo"]:
+        out["embargo_conditional"] = apply_events(
+            china["embargo_conditional"], events["cn_embargo"]
+        )
+        line = china["embargo_line"]
+        t = np.arange(rounds, dtype=float)[:, None]
+        for e in events["cn_embargo"]:
+            # The demand holds where this event's embargo does (later events over earlier).
+            on = (t >= e.start[None, :]) & (t < e.end[None, :])
+            line = np.where(on, e.demand[None, :], line)
+        out["embargo_line"] = line
+    neutral_tariff = x.cal("us_base_tariff")
+    out["tariff_level"], out["security_pressure"] = slope, demand
+    out["fixed_us_tariff"] = apply_events(unset, events["us_tariff"], neutral_tariff)
+    out["fixed_cn_restriction"] = apply_events(unset, events["cn_restriction"], np.zeros(x.n))
+    out["fixed_cn_access"] = apply_events(unset, events["cn_access"], np.ones(x.n))
+    return out
+
+
 def _temperature(x: _Inputs) -> np.ndarray:
     if "japan_temperature" in x.ov:
         return x.ov["japan_temperature"]
@@ -342,6 +441,15 @@ def _check_inputs(
         part = key.split(".")[0]
         if part in ("escalation", "embargo") and getattr(scenario, part) is None:
             raise ConfigError(key, f"scenario {scenario.name!r} has no {part} to vary")
+        if part == "timeline":
+            event = key.split(".")[1]
+            if event not in scenario.timeline:
+                have = ", ".join(scenario.timeline) or "none"
+                raise ConfigError(
+                    key, f"scenario {scenario.name!r} has no timeline event {event!r} (has: {have})"
+                )
+            if key.endswith(".demand") and scenario.timeline[event].instrument != "cn_embargo":
+                raise ConfigError(key, "only a cn_embargo event has a demand")
     floor = ov.get("dependence_floor", calibration.value("dependence_floor"))
     dep = ov.get("rare_earth_dependence", calibration.value("rare_earth_dependence"))
     if np.any(np.asarray(floor) > np.asarray(dep)):
@@ -464,8 +572,7 @@ def _firms(x: _Inputs) -> dict[str, np.ndarray]:
 def _schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
     """Policy codes ``(N,)`` and per-round drivers ``(R, N)``."""
     scenario, n = x.s, x.n
-    tariff_level, security_pressure = _us_schedules(x, rounds)
-    china = _china_schedules(x, rounds)
+    timeline = _timeline_schedules(x, rounds, _us_schedules(x, rounds), _china_schedules(x, rounds))
 
     def code(name: str) -> np.ndarray:
         return np.full(n, POLICY_CODES[name], dtype=np.int8)
@@ -474,9 +581,7 @@ def _schedules(x: _Inputs, rounds: int) -> dict[str, np.ndarray]:
         "us_policy": code(scenario.us_policy),
         "china_policy": code(scenario.china_policy),
         "japan_policy": code(scenario.japan_policy),
-        "tariff_level": tariff_level,
-        "security_pressure": security_pressure,
-        **china,
+        **timeline,
         "path_us_tariff": _path_schedule(scenario.us_tariff_path, rounds, n),
         "path_us_demand": _path_schedule(scenario.us_demand_path, rounds, n),
         "path_cn_restriction": _path_schedule(scenario.cn_restriction_path, rounds, n),
@@ -503,6 +608,9 @@ def build_params(
         n_worlds=n,
         rounds=int(rounds),
         firm_names=calibration.firm_names,
+        scenario_name=scenario.name,
+        calibration_name=calibration.name,
+        start=scenario.start,
         compliance_menu=_compliance_menu(x),
         **_money(x),
         **_rates(x),

@@ -246,14 +246,27 @@ def japan_compliance_probabilities(
 
 
 # --- step 1: the United States ------------------------------------------------------------
+def fix_us_tariff(t: int, stance: UsStance, p: Params) -> UsStance:
+    """Where a timeline event sets the US tariff this round, the tariff is that, whatever Japan does."""
+    fixed = p.fixed_us_tariff[t]
+    on = ~np.isnan(fixed)
+    if not on.any():
+        return stance
+    return stance._replace(
+        tariff_fixed=np.where(on, fixed, stance.tariff_fixed),
+        tariff_slope=np.where(on, 0.0, stance.tariff_slope),
+    )
+
+
 def us_reactive_stance(t: int, view: WorldView, p: Params) -> UsStance:
     """Tit-for-tat style: demand = pressure; tariff rises with Japan's shortfall, harsher as trust falls."""
-    return UsStance(
+    stance = UsStance(
         demand=p.security_pressure[t],
         tariff_fixed=p.us_base_tariff,
         tariff_slope=p.tariff_level[t] * _severity(view.trust_us, p),
         deal_relief=p.deal_relief,
     )
+    return fix_us_tariff(t, stance, p)
 
 
 def us_stance(
@@ -294,12 +307,27 @@ def us_stance(
 
 
 # --- step 2: China ---------------------------------------------------------------------------
+def fix_china(t: int, stance: ChinaStance, p: Params) -> ChinaStance:
+    """Where timeline events set China's restriction or market access this round, they are
+    those values whatever Japan does: no retaliation on compliance, no embargo on top."""
+    restriction, access = p.fixed_cn_restriction[t], p.fixed_cn_access[t]
+    set_r, set_a = ~np.isnan(restriction), ~np.isnan(access)
+    if not (set_r.any() or set_a.any()):
+        return stance
+    return stance._replace(
+        restriction_fixed=np.where(set_r, restriction, stance.restriction_fixed),
+        embargo=np.where(set_r, 0.0, stance.embargo),
+        coercion=np.where(set_r | set_a, 0.0, stance.coercion),
+        access_fixed=np.where(set_a, access, stance.access_fixed),
+    )
+
+
 def china_reactive_stance(t: int, view: WorldView, p: Params, red_line: np.ndarray) -> ChinaStance:
     """Retaliation above its line, harsher as trust falls, and any embargo of the scenario."""
     announced = p.announced_red_line[t]
     known = ~np.isnan(announced)
     n = p.n_worlds
-    return ChinaStance(
+    stance = ChinaStance(
         red_line=np.where(known, announced, red_line),
         restriction_fixed=p.embargo_restriction[t],
         embargo=p.embargo_conditional[t],
@@ -309,6 +337,7 @@ def china_reactive_stance(t: int, view: WorldView, p: Params, red_line: np.ndarr
         access_fixed=np.ones(n),
         line_known=known,
     )
+    return fix_china(t, stance, p)
 
 
 def china_stance(

@@ -77,12 +77,13 @@ _LENGTH = Integer(1, MAX_ROUND, what="a whole number of rounds")
 SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
     [
         Parameter(
-            "us_tariff_level",
+            "us_tariff_slope",
             Real(0.0, 1.0),
             "ad-valorem share at a full shortfall",
-            "US tariff",
-            "Extra US tariff on Japanese goods at a full shortfall from the US demand (the "
-            "reactive rule's slope), before trust effects.",
+            "US tariff slope",
+            "Extra US tariff on Japanese goods at a full shortfall from the US demand: the slope "
+            "of the reactive rule (a strategic US scales it), before trust effects. Not a tariff "
+            "the US applies whatever Japan does: that is a timeline event us_tariff.",
         ),
         Parameter(
             "us_security_pressure",
@@ -145,11 +146,12 @@ SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
             integer=True,
         ),
         Parameter(
-            "escalation.us_tariff_level",
+            "escalation.us_tariff_slope",
             Real(0.0, 1.0),
             "ad-valorem share at a full shortfall",
-            "US tariff at end of escalation",
-            "US tariff level at the end of the escalation ramp.",
+            "US tariff slope at end of escalation",
+            "US tariff slope (the reactive rule's tariff at a full shortfall) at the end of the "
+            "escalation ramp.",
             column="us_tariff_end",
         ),
         Parameter(
@@ -190,10 +192,194 @@ SCENARIO_PARAMETERS: dict[str, Parameter] = _declare(
             Real(0.0, 1.0),
             "compliance 0-1",
             "Red line during embargo",
-            "China's red line on Japan's compliance during the embargo.",
+            "China's demand during the embargo: the compliance at or below which a coercive "
+            "embargo lifts; a punitive one announces it as China's red line.",
         ),
     ]
 )
+
+#: Old parameter names that still work, with the name that replaced them.
+RENAMED_PARAMETERS: dict[str, str] = {
+    "us_tariff_level": "us_tariff_slope",
+    "escalation.us_tariff_level": "escalation.us_tariff_slope",
+}
+
+
+def canonical(name: str) -> str:
+    """The current name of a parameter given by its current or its old name."""
+    return RENAMED_PARAMETERS.get(name, name)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """What a timeline event may set: a state's instrument, with its literal meaning.
+
+    ``fixed``: while an event sets it, the instrument takes the event's value whatever Japan
+    does (the state does not react on it); otherwise the event sets a level of the state's
+    rule (``base``: the scenario level it starts from). ``neutral``: where a ramp on a fixed
+    instrument starts when no earlier event set it (``None``: the calibration's base tariff).
+    """
+
+    name: str
+    state: str
+    unit: str
+    description: str
+    fixed: bool
+    base: str = ""
+    neutral: float | None = 0.0
+
+
+INSTRUMENTS: dict[str, Instrument] = {
+    i.name: i
+    for i in (
+        Instrument(
+            "us_tariff",
+            "us",
+            "ad-valorem share (0.24 = 24%)",
+            "The US tariff on Japanese goods, whatever Japan does (all of it: the base tariff "
+            "included); the US does not react on its tariff while it is set.",
+            fixed=True,
+            neutral=None,
+        ),
+        Instrument(
+            "us_demand",
+            "us",
+            "compliance 0-1",
+            "The export-control compliance the US demands of Japan.",
+            fixed=False,
+            base="us_security_pressure",
+        ),
+        Instrument(
+            "us_tariff_slope",
+            "us",
+            "ad-valorem share at a full shortfall",
+            "The slope of the US's tariff rule: the extra tariff at a full shortfall from its "
+            "demand (a strategic US scales it).",
+            fixed=False,
+            base="us_tariff_slope",
+        ),
+        Instrument(
+            "cn_restriction",
+            "china",
+            "share of rare earths withheld",
+            "The share of its rare-earth and critical-input exports China withholds from Japan, "
+            "whatever Japan does; China does not retaliate on compliance while it is set.",
+            fixed=True,
+            neutral=0.0,
+        ),
+        Instrument(
+            "cn_access",
+            "china",
+            "market access 0-1 (1 = full)",
+            "Market access for Japanese firms in China, whatever Japan does; China does not "
+            "retaliate on compliance while it is set.",
+            fixed=True,
+            neutral=1.0,
+        ),
+        Instrument(
+            "cn_coercion",
+            "china",
+            "share withheld per unit excess",
+            "China's retaliation slope: the extra restriction at full excess of Japan's "
+            "compliance over China's red line (a strategic China scales it).",
+            fixed=False,
+            base="cn_coercion",
+        ),
+        Instrument(
+            "cn_embargo",
+            "china",
+            "share of rare earths withheld",
+            "A coercive embargo: China withholds this share until Japan's compliance is at or "
+            "below the event's demand (and lifts it if it keeps its word).",
+            fixed=False,
+            base="",
+        ),
+    )
+}
+
+#: The fields of a timeline event a sweep may vary: ``timeline.<event>.<field>``.
+TIMELINE_FIELDS: dict[str, Parameter] = {
+    f.name: f
+    for f in (
+        Parameter(
+            "level",
+            Real(0.0, 1.0),
+            "",
+            "level",
+            "The value the event sets (in the instrument's unit).",
+            column="level",
+        ),
+        Parameter(
+            "from",
+            _ROUND,
+            "round (quarter from round 0)",
+            "start",
+            "The round the event starts (in a scenario file also a date: 2026, 2026Q3).",
+            column="from_round",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "quarters",
+            _LENGTH,
+            "quarters",
+            "length",
+            "How many quarters the event lasts (unset: to the end of the run).",
+            column="quarters",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "ramp",
+            _LENGTH,
+            "quarters",
+            "ramp",
+            "Quarters over which the level is reached linearly from the value before (1: at once).",
+            column="ramp_quarters",
+            step=1,
+            integer=True,
+        ),
+        Parameter(
+            "demand",
+            Real(0.0, 1.0),
+            "compliance 0-1",
+            "embargo demand",
+            "A cn_embargo's demand: the compliance at or below which China lifts it.",
+            column="demand",
+        ),
+    )
+}
+
+
+def timeline_parameter(name: str, instrument: str | None = None) -> Parameter | None:
+    """The declaration of ``timeline.<event>.<field>`` (None if ``name`` is not of that form).
+
+    The column is ``<event>_<field column>``; a level's unit is its instrument's when known.
+    """
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "timeline" or parts[2] not in TIMELINE_FIELDS:
+        return None
+    event, fld = parts[1], TIMELINE_FIELDS[parts[2]]
+    unit = fld.unit
+    if fld.name == "level" and instrument in INSTRUMENTS:
+        unit = INSTRUMENTS[instrument].unit
+    return Parameter(
+        name,
+        fld.constraint,
+        unit or "instrument's unit",
+        f"{event}: {fld.label}",
+        fld.description,
+        column=f"{event}_{fld.column}",
+        step=fld.step,
+        integer=fld.integer,
+    )
+
+
+def scenario_parameter(name: str) -> Parameter | None:
+    """The declaration of a scenario parameter (a level, an old name, or a timeline field)."""
+    name = canonical(name)
+    return SCENARIO_PARAMETERS.get(name) or timeline_parameter(name)
+
 
 #: Per-firm lobbying multiplier in a scenario (``firm_lobbying: {toyota: 0.5}``).
 FIRM_LOBBYING = Real(0.0, 3.0)
@@ -324,8 +510,8 @@ FIRM_ENTRIES: dict[str, EntryKind] = {
 
 def label(name: str) -> str:
     """A readable label for any parameter name (declared label, else the name in words)."""
-    if name in SCENARIO_PARAMETERS:
-        return SCENARIO_PARAMETERS[name].label
+    if (param := scenario_parameter(name)) is not None:
+        return param.label
     if name.startswith("firms."):
         _, firm, entry = name.split(".")
         return f"{firm.replace('_', ' ').title()}: {entry.replace('_', ' ')}"
@@ -334,8 +520,8 @@ def label(name: str) -> str:
 
 def table_column(name: str) -> str:
     """The plain snake_case table column of a parameter (``firms.toyota.profit`` -> ``toyota_profit``)."""
-    if name in SCENARIO_PARAMETERS:
-        return SCENARIO_PARAMETERS[name].table_column
+    if (param := scenario_parameter(name)) is not None:
+        return param.table_column
     if name.startswith("firms."):
         return name.split(".", 1)[1].replace(".", "_")
     return name.replace(".", "_")
@@ -351,4 +537,28 @@ def parameter_table_markdown() -> str:
         lo, hi = p.bounds
         rng = f"{lo:g}-{hi:g}"
         lines.append(f"| `{p.name}` | {rng} | {p.unit} | `{p.table_column}` | {p.description} |")
+    return "\n".join(lines)
+
+
+def instrument_table_markdown() -> str:
+    """The timeline's instruments and event fields as Markdown (docs/scenarios.md; tested)."""
+    lines = [
+        "| instrument | state | unit | set whatever Japan does | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for i in INSTRUMENTS.values():
+        fixed = "yes" if i.fixed else f"no: a level of its rule (starts at `{i.base or 'none'}`)"
+        lines.append(f"| `{i.name}` | {i.state} | {i.unit} | {fixed} | {i.description} |")
+    lines += [
+        "",
+        "| sweep name | range | unit | table column | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for f in TIMELINE_FIELDS.values():
+        lo, hi = f.bounds
+        unit = f.unit or "the instrument's"
+        lines.append(
+            f"| `timeline.<event>.{f.name}` | {lo:g}-{hi:g} | {unit} | `<event>_{f.column}` "
+            f"| {f.description} |"
+        )
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from sim.core.draws import unique_seed_draws
 from sim.core.outcomes import OutcomeAccumulator
 from sim.core.params import Params
 from sim.core.round import initial_round_state, play_round
+from sim.core.tables import concat, tidy_rounds
 
 #: Worlds per block: about 2 MB of firm-by-option arrays, which stay in cache.
 DEFAULT_BLOCK_SIZE = 8192
@@ -34,14 +35,28 @@ class BatchResult:
 
     outcomes: pd.DataFrame
     rounds: dict[str, np.ndarray] | None = None
+    seeds: np.ndarray | None = None
+    params: Params | None = None
 
     def rounds_table(self, world: int) -> pd.DataFrame:
-        """World ``world``'s per-round table, the same columns as the Mesa model's."""
-        if self.rounds is None:
+        """World ``world``'s tidy per-round table, the same as the Mesa model's."""
+        if self.rounds is None or self.params is None or self.seeds is None:
             raise ValueError("run_batch(..., record_rounds=True) is needed for per-round tables")
-        df = pd.DataFrame({k: v[:, world] for k, v in self.rounds.items()})
-        df.insert(0, "round", np.arange(len(df), dtype=np.int64))
-        return df
+        p = self.params
+        return tidy_rounds(
+            {k: v[:, world] for k, v in self.rounds.items()},
+            scenario=p.scenario_name,
+            calibration=p.calibration_name,
+            seed=int(self.seeds[world]),
+            start=p.start,
+            firm_names=p.firm_names,
+        )
+
+    def rounds_frame(self) -> pd.DataFrame:
+        """Every world's tidy per-round table, stacked (world after world)."""
+        if self.seeds is None:
+            raise ValueError("run_batch(..., record_rounds=True) is needed for per-round tables")
+        return concat([self.rounds_table(k) for k in range(len(self.seeds))])
 
 
 def _run_block(
@@ -123,4 +138,4 @@ def run_batch(
     rounds = None
     if record_rounds:
         rounds = {k: np.concatenate([r[k] for r in recs], axis=1) for k in recs[0]}
-    return BatchResult(outcomes=outcomes, rounds=rounds)
+    return BatchResult(outcomes=outcomes, rounds=rounds, seeds=seeds, params=p)

@@ -28,13 +28,16 @@ from sim.core.dynamics import WorldState
 from sim.core.outcomes import OutcomeAccumulator
 from sim.core.params import ROUNDS, build_params
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
-from sim.core.registry import SCENARIO_PARAMETERS
+from sim.core.registry import RENAMED_PARAMETERS, SCENARIO_PARAMETERS
 from sim.core.round import PlayedRound, initial_round_state, play_round
 from sim.core.scenario import Scenario
+from sim.core.tables import tidy_agents, tidy_rounds
 from sim.engine.agents import China, Firm, Japan, UnitedStates
 
 #: Scenario levels the model accepts as keyword overrides (sliders, mesa.batch_run axes).
 LEVEL_OVERRIDES = tuple(name for name in SCENARIO_PARAMETERS if "." not in name)
+#: Old keyword names still accepted (``us_tariff_level`` is ``us_tariff_slope``).
+_OLD_LEVELS = tuple(old for old in RENAMED_PARAMETERS if "." not in old)
 
 
 class BalancingModel(mesa.Model):
@@ -49,10 +52,11 @@ class BalancingModel(mesa.Model):
         rng: int | None = 0,
         **levels: float | None,
     ) -> None:
-        super().__init__(rng=check_seed("seed", rng))
+        self.seed = check_seed("seed", rng)
+        super().__init__(rng=self.seed)
         rounds = ROUNDS.check("rounds", rounds)
         for key in levels:
-            if key not in LEVEL_OVERRIDES:
+            if key not in LEVEL_OVERRIDES + _OLD_LEVELS:
                 raise TypeError(f"BalancingModel got an unexpected keyword argument {key!r}")
         self.calibration = resolve_calibration(calibration)
         # Not ``self.scenario``: Mesa 3.5's Model reserves that name for its experimental
@@ -146,19 +150,28 @@ class BalancingModel(mesa.Model):
         """The run's outcome and summary metrics (one row; units in ``sim.core.outcomes``)."""
         return self.accumulator.table()
 
+    def _labels(self) -> dict:
+        return {
+            "scenario": self.scenario_config.name,
+            "calibration": self.calibration.name,
+            "seed": int(self.seed) if self.seed is not None else -1,
+            "start": self.scenario_config.start,
+        }
+
     def rounds_table(self) -> pd.DataFrame:
-        """One row per round played: every state, action and payoff (units in ``sim.core.records``)."""
+        """One row per round played: every state, action and payoff, tidy (units in ``attrs``)."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df.insert(0, "round", np.arange(len(df), dtype=np.int64))
-        return df
+        columns = self._columns()
+        raw = {c: df[c].to_numpy() for c in columns} if len(df) else {c: [] for c in columns}
+        return tidy_rounds(raw, firm_names=self.params.firm_names, **self._labels())
 
     def agents_table(self) -> pd.DataFrame:
-        """One row per agent per round: payoff ($bn per quarter) and headline action."""
+        """One row per agent per round: payoff ($bn per quarter), the action it chose and its level."""
         df = self.datacollector.get_agent_vars_dataframe().reset_index()
         names = {a.unique_id: a.name for a in self.agents}
         df["agent"] = df["AgentID"].map(names)
         df["round"] = df["Step"].astype(np.int64) - 1
-        return df[["round", "agent", "payoff_bn_q", "action"]]
+        return tidy_agents(df[["round", "agent", "payoff_bn_q", "action"]], **self._labels())
 
 
 def _reporter(name: str):

@@ -26,7 +26,13 @@ from sim.core.calibration import Calibration
 from sim.core.constraints import SEED_MAX, Integer, Real, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import varied_names as numeric_names
-from sim.core.registry import CALIBRATION_ENTRIES, NUMERICAL_ENTRIES, SCENARIO_PARAMETERS
+from sim.core.registry import (
+    CALIBRATION_ENTRIES,
+    NUMERICAL_ENTRIES,
+    canonical,
+    scenario_parameter,
+)
+from sim.core.scenario import Scenario
 
 #: Axes that take names (of configs/scenario/*.yaml and configs/calibration/*.yaml), not numbers.
 CATEGORICAL_AXES = ("scenario", "calibration")
@@ -95,16 +101,30 @@ class Design:
         return out
 
 
-def varied_names(calibration: Calibration) -> list[str]:
-    """Every name a sweep may vary with this calibration (scenario axes, entries, firm entries)."""
-    return [*CATEGORICAL_AXES, *numeric_names(calibration)]
+def varied_names(calibration: Calibration, scenario: Scenario | None = None) -> list[str]:
+    """Every name a sweep may vary with this calibration (scenario axes, levels, the scenario's
+    timeline fields, entries, firm entries)."""
+    return [*CATEGORICAL_AXES, *numeric_names(calibration, scenario)]
 
 
-def check_param(key: str, param: Any, calibration: Calibration) -> str:
-    """``param`` if a sweep may vary it, else a one-line :class:`ConfigError` naming ``key``."""
+def check_param(
+    key: str, param: Any, calibration: Calibration, scenario: Scenario | None = None
+) -> str:
+    """``param`` (its current name) if a sweep may vary it, else a one-line :class:`ConfigError`.
+
+    Old names (``escalation.us_tariff_level``) are accepted and returned under the new ones.
+    """
     if not isinstance(param, str) or not param:
         raise ConfigError(key, f"expected a parameter name, got {param!r}")
-    known = varied_names(calibration)
+    param = canonical(param)
+    known = varied_names(calibration, scenario)
+    if param not in known and param.startswith("timeline.") and scenario is not None:
+        events = ", ".join(scenario.timeline) or "none"
+        raise ConfigError(
+            key,
+            f"unknown parameter {param!r}: vary timeline.<event>.<level|from|quarters|ramp> of "
+            f"an event of scenario {scenario.name!r} (its events: {events})",
+        )
     if param not in known:
         close = difflib.get_close_matches(param, known, n=1, cutoff=0.75)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -142,8 +162,8 @@ def _number(key: str, v: Any) -> float:
 
 def is_integer_param(param: str) -> bool:
     """True for parameters that take whole numbers (quarters, rounds)."""
-    if param in SCENARIO_PARAMETERS:
-        return SCENARIO_PARAMETERS[param].integer
+    if (declared := scenario_parameter(param)) is not None:
+        return declared.integer
     kind = CALIBRATION_ENTRIES.get(param)
     return kind is not None and isinstance(kind.constraint, Integer)
 
@@ -168,17 +188,19 @@ def axis_from_spec(
     spec: Mapping[str, Any],
     calibration: Calibration,
     max_points: int | None = None,
+    scenario: Scenario | None = None,
 ) -> Axis:
     """Parse one ``sweep.axes.<label>`` mapping (values, or start/stop with num or step).
 
     An axis longer than ``max_points`` raises :class:`DesignTooLarge` before its values are
-    built (a step of 1e-12 would otherwise take all the memory there is).
+    built (a step of 1e-12 would otherwise take all the memory there is). Names are checked
+    against ``calibration`` and the timeline of ``scenario``.
     """
     key = f"sweep.axes.{label}"
     if not isinstance(spec, Mapping):
         raise ConfigError(key, "expected a mapping with values, or start/stop/num")
     check_keys(key, spec, AXIS_KEYS)
-    param = check_param(f"{key}.param", spec.get("param") or label, calibration)
+    param = check_param(f"{key}.param", spec.get("param") or label, calibration, scenario)
     values = spec.get("values")
     ranged = {k: spec.get(k) for k in ("start", "stop", "num", "step") if spec.get(k) is not None}
     if values is not None:
@@ -248,8 +270,8 @@ def entry_range(param: str, calibration: Calibration) -> tuple[float, float] | N
     """The assumption range of a calibration entry or firm entry, None if it has none."""
     if param in calibration.entries:
         return calibration.entries[param].range
-    if param in SCENARIO_PARAMETERS:
-        return SCENARIO_PARAMETERS[param].bounds
+    if (declared := scenario_parameter(param)) is not None:
+        return declared.bounds
     if param.startswith("firms.") and param.count(".") == 2:
         _, firm, entry = param.split(".")
         if firm in calibration.firms and entry in calibration.firms[firm]:
@@ -283,6 +305,7 @@ def param_ranges(
     calibration: Calibration,
     assumptions: bool = False,
     uncertain: bool = False,
+    scenario: Scenario | None = None,
 ) -> tuple[ParamRange, ...]:
     """Bounds of the sampled parameters: explicit ``low``/``high`` or the calibration's range.
 
@@ -300,7 +323,7 @@ def param_ranges(
             items += [(f"{key} ({n})", {"param": n}) for n in names(calibration) if n not in listed]
     for key, spec in items:
         check_keys(key, spec, PARAM_KEYS)
-        param = check_param(f"{key}.param", spec.get("param"), calibration)
+        param = check_param(f"{key}.param", spec.get("param"), calibration, scenario)
         if param in CATEGORICAL_AXES:
             raise ConfigError(f"{key}.param", f"{param} cannot be sampled (use a grid axis)")
         if param in seen:
@@ -401,9 +424,13 @@ def sobol_design(
 
 
 def design_from_spec(
-    spec: Mapping[str, Any], calibration: Calibration, max_points: int | None = None
+    spec: Mapping[str, Any],
+    calibration: Calibration,
+    max_points: int | None = None,
+    scenario: Scenario | None = None,
 ) -> Design:
-    """Build the design a ``sweep`` section describes (names checked against ``calibration``).
+    """Build the design a ``sweep`` section describes (names checked against ``calibration``
+    and the timeline of ``scenario``).
 
     A design of more than ``max_points`` points raises :class:`DesignTooLarge` before its
     points are built.
@@ -419,7 +446,7 @@ def design_from_spec(
         axes = spec.get("axes") or {}
         if not isinstance(axes, Mapping):
             raise ConfigError("sweep.axes", f"expected a mapping of axes, got {axes!r}")
-        built = [axis_from_spec(k, v, calibration, max_points) for k, v in axes.items()]
+        built = [axis_from_spec(k, v, calibration, max_points, scenario) for k, v in axes.items()]
         return grid_design(built, max_points)
     if spec.get("axes"):
         raise ConfigError("sweep.axes", f"an {kind} design takes parameters, not axes")
@@ -430,7 +457,7 @@ def design_from_spec(
         if not isinstance(p, Mapping):
             raise ConfigError(f"sweep.parameters[{i}]", f"expected a mapping, got {p!r}")
     ranges = param_ranges(
-        params, calibration, bool(spec.get("assumptions")), bool(spec.get("uncertain"))
+        params, calibration, bool(spec.get("assumptions")), bool(spec.get("uncertain")), scenario
     )
     samples = spec.get("samples", 64)
     seed = spec.get("design_seed", 0)

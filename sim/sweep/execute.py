@@ -21,6 +21,7 @@ import os
 import platform
 import socket
 import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -28,11 +29,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim.core import tables
 from sim.core.errors import ConfigError
 from sim.core.outcomes import SUMMARY_UNITS
 from sim.core.params import build_params
-from sim.core.registry import SCENARIO_PARAMETERS
+from sim.core.registry import scenario_parameter, table_column, timeline_parameter
+from sim.core.timeline import quarters_of_rounds
 from sim.engine.batch import run_batch
+from sim.sweep.design import is_integer_param
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     FileLock,
@@ -43,6 +47,7 @@ from sim.sweep.storage import (
     code_version,
     fault_point,
     file_sha256,
+    read_table,
     remove_stale_tmp,
     tmp_target,
 )
@@ -135,21 +140,27 @@ def _write_identity(plan: SweepPlan, config_yaml: str | None) -> None:
     atomic_write_json(ident, {"config_hash": plan.config_hash, "identity": plan.identity})
 
 
-def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
-    """Chunk ``i``'s tidy rows (run plan columns, then outcomes); pure, nothing written."""
+def _compute_chunk(
+    plan: SweepPlan, i: int, trajectories: bool
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Chunk ``i``'s rows (run plan columns under their parameter names, then outcomes) and,
+    with ``trajectories``, the kept per-round variables of each run (``run_id``, ``round``)."""
     if not 0 <= i < len(plan.chunks):
         raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {i}")
     a, b = plan.chunks[i]
     sub = plan.runs.iloc[a:b]
-    parts = []
+    parts, rounds = [], []
     for (sc_name, cal_name), group in sub.groupby(["scenario", "calibration"], sort=False):
         cal, sc = plan.calibrations[str(cal_name)], plan.scenarios[str(sc_name)]
         if plan.engine == "batch":
             per_world = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
             p = build_params(cal, sc, plan.rounds, len(group), per_world)
-            out = run_batch(p, group["seed"].to_numpy(np.int64)).outcomes
+            res = run_batch(p, group["seed"].to_numpy(np.int64), record_rounds=trajectories)
+            out = res.outcomes
             out.index = group.index
             parts.append(out)
+            if trajectories and res.rounds is not None:
+                rounds.append(_trajectory_rows(plan, group, res.rounds, sc.start))
         else:
             from sim.engine.runner import run_seeds  # the Mesa engine: ~1 ms per round, for checks
 
@@ -162,7 +173,71 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
                 out.index = pg.index
                 parts.append(out)
     outcomes = pd.concat(parts).sort_index()
-    return pd.concat([sub, outcomes], axis=1).reset_index(drop=True)
+    table = pd.concat([sub, outcomes], axis=1).reset_index(drop=True)
+    if not trajectories:
+        return table, None
+    traj = pd.concat(rounds, ignore_index=True).sort_values(["run_id", "round"], kind="stable")
+    return table, traj.reset_index(drop=True)
+
+
+def _trajectory_rows(
+    plan: SweepPlan, group: pd.DataFrame, rounds: dict[str, np.ndarray], start: str
+) -> pd.DataFrame:
+    """Long per-round rows (run x round) of the kept variables for one batch of runs."""
+    n_rounds, n = rounds[plan.trajectories[0]].shape
+    run_id = np.repeat(group["run_id"].to_numpy(np.int64), n_rounds)
+    cols: dict[str, object] = {
+        "run_id": run_id,
+        "round": np.tile(np.arange(n_rounds, dtype=np.int64), n),
+        "quarter": np.tile(np.asarray(quarters_of_rounds(start, n_rounds), dtype=object), n),
+    }
+    for v in plan.trajectories:
+        values = rounds[v].T.reshape(-1)
+        cols[v] = values if v not in tables.CATEGORIES else values.astype(np.int64)
+    return pd.DataFrame(cols)
+
+
+def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
+    """Chunk ``i``'s rows (run plan columns under their parameter names, then outcomes); pure,
+    nothing written. :func:`tidy_runs` gives the stored form."""
+    return _compute_chunk(plan, i, False)[0]
+
+
+def param_columns(plan: SweepPlan) -> dict[str, str]:
+    """Each varied parameter's plain snake_case table column (``escalation.us_tariff_slope``
+    -> ``us_tariff_end``): usable in ``df.query`` and formulas."""
+    return {p: table_column(p) for p in plan.design.params}
+
+
+def tidy_runs(plan: SweepPlan, table: pd.DataFrame) -> pd.DataFrame:
+    """A run table as stored: parameters under their snake_case columns (whole-number ones,
+    rounds and quarters, as integers), names as categories."""
+    out = table.rename(columns=param_columns(plan))
+    for p, col in param_columns(plan).items():
+        if is_integer_param(p):
+            out[col] = out[col].round().astype(np.int64)
+    for col in ("scenario", "calibration"):
+        out[col] = pd.Categorical(
+            out[col].astype(str),
+            categories=sorted(plan.scenarios if col == "scenario" else plan.calibrations),
+        )
+    return out
+
+
+def tidy_trajectories(plan: SweepPlan, traj: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The per-round rows with each run's keys (run_id, point, seed, scenario, calibration and
+    the varied parameters) in front, categories as strings."""
+    keys = ["run_id", "point", "replicate", "seed", "scenario", "calibration"]
+    keys += list(param_columns(plan).values())
+    out = table[keys].merge(traj, on="run_id", how="right", validate="one_to_many")
+    for col, names in tables.CATEGORIES.items():
+        if col in out:
+            out[col] = tables.categorical(out[col], names)
+    for col in tables.FLAGS:
+        if col in out:
+            out[col] = out[col].astype(bool)
+    out["quarter"] = pd.Categorical(out["quarter"])
+    return out
 
 
 @cache
@@ -171,12 +246,20 @@ def _code_version() -> str:
 
 
 def units(plan: SweepPlan) -> dict[str, str]:
-    """Column -> unit for the tidy table (stored in the parquet metadata as ``unit:<column>``)."""
+    """Parameter or column -> unit for the tidy table (stored in the parquet metadata as
+    ``unit:<column>``, a varied parameter under both its name and its column)."""
     out = dict(RUN_UNITS)
     cal = next(iter(plan.calibrations.values()))
     for p in plan.design.params:
-        if p in SCENARIO_PARAMETERS:
-            out[p] = SCENARIO_PARAMETERS[p].unit
+        declared = scenario_parameter(p)
+        if declared is not None:
+            instrument = None
+            if p.startswith("timeline."):
+                sc = next(iter(plan.scenarios.values()))
+                event = sc.timeline.get(p.split(".")[1])
+                instrument = event.instrument if event is not None else None
+                declared = timeline_parameter(p, instrument) or declared
+            out[p] = declared.unit
         elif p.startswith("firms."):
             _, firm, entry = p.split(".")
             out[p] = cal.firms[firm][entry].unit
@@ -186,6 +269,16 @@ def units(plan: SweepPlan) -> dict[str, str]:
         out[f"cum_{firm}_profit_bn"] = SUMMARY_UNITS["cum_<firm>_profit_bn"]
         out[f"mean_{firm}_lobbying"] = SUMMARY_UNITS["mean_<firm>_lobbying"]
     out.update({k: v for k, v in SUMMARY_UNITS.items() if "<firm>" not in k})
+    for p, col in param_columns(plan).items():
+        out[col] = out[p]
+    return {f"unit:{k}": v for k, v in out.items()}
+
+
+def trajectory_units(plan: SweepPlan) -> dict[str, str]:
+    """Column -> unit of the per-round trajectories (parquet metadata ``unit:<column>``)."""
+    cal = next(iter(plan.calibrations.values()))
+    out = {k[5:]: v for k, v in units(plan).items()}
+    out.update(tables.round_units(cal.firm_names))
     return {f"unit:{k}": v for k, v in out.items()}
 
 
@@ -205,10 +298,15 @@ def write_chunk(plan: SweepPlan, i: int, wait: bool = True) -> bool | None:
     try:
         if path.exists():
             return False
-        remove_stale_tmp(path.parent, [path.name])
-        table = run_chunk(plan, i)
+        remove_stale_tmp(path.parent, [path.name, plan.rounds_chunk_path(i).name])
+        table, traj = _compute_chunk(plan, i, bool(plan.trajectories))
         meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
-        atomic_write_parquet(path, table, meta)
+        if traj is not None:  # written first: the runs chunk marks the chunk done
+            runs = tidy_runs(plan, table)
+            atomic_write_parquet(
+                plan.rounds_chunk_path(i), tidy_trajectories(plan, traj, runs), meta
+            )
+        atomic_write_parquet(path, tidy_runs(plan, table), meta)
         fault_point("after-chunk")
     finally:
         lock.release()
@@ -264,13 +362,27 @@ def _merge(plan: SweepPlan) -> None:
         raise RuntimeError(f"chunk files from another sweep in {plan.folder}/chunks")
     versions = sorted({_chunk_meta(p, "code_version") for p in paths})
     meta = {**units(plan), "config_hash": plan.config_hash, "code_version": ";".join(versions)}
+    meta["sweep_columns"] = json.dumps(param_columns(plan))
     atomic_write_parquet(plan.table_path, table, meta)
+    if plan.trajectories:
+        traj = pd.concat(
+            [pd.read_parquet(plan.rounds_chunk_path(i)) for i in range(len(plan.chunks))],
+            ignore_index=True,
+        )
+        for col in ("scenario", "calibration", "quarter", *tables.CATEGORIES):
+            if col in traj and not isinstance(traj[col].dtype, pd.CategoricalDtype):
+                traj[col] = pd.Categorical(traj[col])
+        tmeta = {**trajectory_units(plan), "config_hash": plan.config_hash}
+        tmeta["sweep_columns"] = meta["sweep_columns"]
+        atomic_write_parquet(plan.rounds_path, traj, tmeta)
     kinds = {
         "experiment": plan.name,
         "id": plan.folder.name,
         "config_hash": plan.config_hash,
         "design": plan.design.kind,
         "parameters": list(plan.design.params),
+        "columns": param_columns(plan),
+        "trajectories": list(plan.trajectories),
         "axes": [a.param for a in plan.design.axes],
         "scenarios": sorted(plan.scenarios),
         "calibrations": sorted(plan.calibrations),
@@ -427,6 +539,32 @@ def exit_with_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def _read(path: Path) -> pd.DataFrame:
+    df = read_table(path)
+    meta = pq.read_schema(path).metadata or {}
+    columns = json.loads(meta.get(b"sweep_columns", b"{}").decode())
+    df.attrs["sweep_columns"] = list(columns.values())
+    df.attrs["parameters"] = {v: k for k, v in columns.items()}
+    return df
+
+
 def load_runs(folder: str | Path) -> pd.DataFrame:
-    """The tidy table of a finished sweep folder."""
-    return pd.read_parquet(Path(folder) / "runs.parquet")
+    """The tidy run table of a finished sweep folder (units in ``attrs["units"]``, the varied
+    parameters' columns in ``attrs["sweep_columns"]``)."""
+    return _read(Path(folder) / "runs.parquet")
+
+
+def load_trajectories(folder: str | Path) -> pd.DataFrame:
+    """The per-round trajectories of a finished sweep that kept them (``sweep.trajectories``)."""
+    path = Path(folder) / "rounds.parquet"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{folder}: no rounds.parquet; run the sweep with sweep.trajectories=[...] "
+            "(a list of per-round columns, or all)"
+        )
+    return _read(path)
+
+
+def sweep_dataset(folder: str | Path, variables: Sequence[str] = ()):
+    """A sweep's trajectories as an xarray Dataset over (world = run, round)."""
+    return tables.to_dataset(load_trajectories(folder), variables=variables)

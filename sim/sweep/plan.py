@@ -39,6 +39,7 @@ from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import Integer, Name, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import ROUNDS, build_params
+from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.engine import cost
 from sim.engine.runner import ENGINE
@@ -54,7 +55,7 @@ from sim.sweep.storage import config_hash, inside
 
 CATEGORICAL_KEYS = ("scenario", "calibration")
 #: Bump when the folder layout or the table's columns change meaning.
-FOLDER_FORMAT = 1
+FOLDER_FORMAT = 2
 #: Keys of the sweep section that say how to run, not what: excluded from the identity hash.
 LAYOUT_KEYS = frozenset({"chunk", "chunks", "id", "output_dir", "progress"})
 _SAFE = Name("folder name")
@@ -65,6 +66,7 @@ KNOWN_FILES = {
     "chunks",
     "launches",
     "runs.parquet",
+    "rounds.parquet",
     "manifest.json",
     "analysis",
 }
@@ -86,6 +88,7 @@ SWEEP_KEYS = (
     "id",
     "output_dir",
     "progress",
+    "trajectories",
 )
 
 #: Units of the run-plan columns and of the parameters that are not calibration entries.
@@ -115,6 +118,8 @@ class SweepPlan:
     identity: dict
     config_hash: str
     folder: Path
+    #: Per-round variables kept for every run (``rounds.parquet``); empty: none.
+    trajectories: tuple[str, ...] = ()
 
     @property
     def n_runs(self) -> int:
@@ -138,6 +143,16 @@ class SweepPlan:
     def table_path(self) -> Path:
         """The merged tidy table."""
         return self.folder / "runs.parquet"
+
+    @property
+    def rounds_path(self) -> Path:
+        """The merged per-round trajectories (when the sweep keeps them)."""
+        return self.folder / "rounds.parquet"
+
+    def rounds_chunk_path(self, i: int) -> Path:
+        """Chunk ``i``'s per-round trajectories."""
+        a, b = self.chunks[i]
+        return self.folder / "chunks" / f"rounds-{a:07d}-{b:07d}.parquet"
 
     @property
     def manifest_path(self) -> Path:
@@ -171,9 +186,36 @@ def _named(axis_key: str, names: tuple[str, ...], loader: Callable[[str], Any]) 
     return out
 
 
+#: A standing US level and the instrument its timeline events set.
+_STANDING = {"us_tariff_slope": "us_tariff_slope", "us_security_pressure": "us_demand"}
+
+
 def _check_effect(design: Design, scenarios: Mapping[str, Scenario], where: dict[str, str]) -> None:
-    """Refuse axes that cannot change anything (an escalation level without an escalation)."""
+    """Refuse axes that cannot change anything (an escalation level without an escalation), or
+    that change less than their name says (a standing level an escalation ramps away from)."""
     for param in design.params:
+        for name, sc in scenarios.items():
+            if param in _STANDING and sc.escalation is not None:
+                raise ConfigError(
+                    where.get(param, "sweep"),
+                    f"on scenario {name!r} {param} only sets the level before its escalation "
+                    f"ramp starts (round {sc.escalation.start_round}); vary "
+                    f"escalation.{param} (the level it ramps to), escalation.start_round or "
+                    "escalation.ramp_rounds, or use a scenario without an escalation",
+                )
+            if param in _STANDING:
+                covering = [
+                    e
+                    for e, ev in sc.timeline.items()
+                    if ev.instrument == _STANDING[param] and ev.start == 0 and ev.quarters is None
+                ]
+                if covering:
+                    raise ConfigError(
+                        where.get(param, "sweep"),
+                        f"{param} has no effect: on scenario {name!r} the timeline event "
+                        f"{covering[0]!r} sets it from round 0 on; vary "
+                        f"timeline.{covering[0]}.level",
+                    )
         part = param.split(".")[0]
         if part not in ("escalation", "embargo"):
             continue
@@ -269,6 +311,7 @@ def sweep_root(value: Any) -> Path:
 def _design(
     sweep: Mapping[str, Any],
     cal0: Calibration,
+    sc0: Scenario,
     runs_per_point: tuple[int, int, str, int],
     force: bool,
 ) -> Design:
@@ -276,7 +319,7 @@ def _design(
     replicates, rounds, engine, chunks = runs_per_point
     max_points = None if force else cost.max_sweep_runs(engine, rounds) // replicates
     try:
-        return design_from_spec(sweep, cal0, max_points)
+        return design_from_spec(sweep, cal0, max_points, sc0)
     except DesignTooLarge as exc:
         est = cost.sweep(engine, exc.points * replicates, rounds, chunks, replicates, 0)
         more = "at least " if exc.at_least else ""
@@ -318,7 +361,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
     sc_raw = base["scenario"]
     sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
 
-    design = _design(sweep, cal0, (replicates, rounds, engine, n_chunks), force)
+    design = _design(sweep, cal0, sc0, (replicates, rounds, engine, n_chunks), force)
     n_runs = len(design.points) * replicates
     estimate = cost.sweep(engine, n_runs, rounds, n_chunks, replicates, len(design.params))
     cost.check(estimate, "sweep", force)
@@ -334,6 +377,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
     _check_effect(design, scenarios, axis_key)
     _check_points(design, axis_key, calibrations, scenarios, cal0.name, sc0.name, rounds)
 
+    trajectories = _trajectories(sweep.get("trajectories"), cal0, engine)
     identity = {
         "format": FOLDER_FORMAT,
         "experiment": name,
@@ -345,6 +389,8 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
         "scenarios": {k: dataclasses.asdict(v) for k, v in scenarios.items()},
         "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
     }
+    if trajectories:
+        identity["trajectories"] = list(trajectories)
     chash = config_hash(identity)
     sweep_id = sweep.get("id") or chash
     _SAFE.check("sweep.id", str(sweep_id))
@@ -362,4 +408,27 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
         identity=identity,
         config_hash=chash,
         folder=folder,
+        trajectories=trajectories,
     )
+
+
+def _trajectories(value: Any, calibration: Calibration, engine: str) -> tuple[str, ...]:
+    """The per-round variables a sweep keeps: a list of round-table columns, or ``all``."""
+    if value is None or value is False or (isinstance(value, list | tuple) and not value):
+        return ()
+    known = [*ROUND_COLUMNS]
+    known += [f"{f}_{c}" for f in calibration.firm_names for c in FIRM_COLUMNS]
+    if value is True or value == "all" or (isinstance(value, list | tuple) and "all" in value):
+        names = known
+    elif isinstance(value, list | tuple):
+        names = [str(v) for v in value]
+    else:
+        raise ConfigError("sweep.trajectories", f"expected a list of columns or all, got {value!r}")
+    for n in names:
+        if n not in known:
+            raise ConfigError(
+                "sweep.trajectories", f"unknown per-round column {n!r} (see docs/sweeps.md)"
+            )
+    if engine != "batch":
+        raise ConfigError("sweep.trajectories", "per-round trajectories need engine=batch")
+    return tuple(dict.fromkeys(names))

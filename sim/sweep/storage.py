@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -383,29 +382,39 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _git(*args: str) -> str:
-    """Output of ``git <args>`` in :data:`_SOURCE_ROOT` ("" if git is missing or fails)."""
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=_SOURCE_ROOT, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return proc.stdout.strip() if proc.returncode == 0 else ""
-
-
 def code_version() -> str:
-    """The package version plus the git commit (and ``-dirty`` if the tree has changes).
+    """The code's version: from a git checkout of this package, what setuptools-scm reads from
+    its tags and commit (``0.1.1.dev4+g1a2b3c4d``; a dirty tree adds ``.d<date>``); installed,
+    the package version.
 
     Only a checkout of this package counts: installed from a wheel, the folder above the
     package is ``site-packages``, and a git repository around it (a virtual environment inside
     some other project) must not lend its commit; the version alone is returned.
     """
-    top = _git("rev-parse", "--show-toplevel")
-    if not top or Path(top).resolve() != _SOURCE_ROOT:
+    if not ((_SOURCE_ROOT / ".git").exists() and (_SOURCE_ROOT / "pyproject.toml").exists()):
         return __version__
-    sha = _git("rev-parse", "--short=12", "HEAD")
-    if not sha:
+    try:
+        from setuptools_scm import get_version
+    except ImportError:  # a checkout without the dev tools: the installed version
         return __version__
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
-    return f"{__version__}+g{sha}{'-dirty' if dirty else ''}"
+    try:
+        return str(get_version(root=str(_SOURCE_ROOT), fallback_version=__version__))
+    except Exception:  # noqa: BLE001 - no git, a shallow copy: the installed version
+        return __version__
+
+
+def unit_metadata(df: pd.DataFrame) -> dict[str, str]:
+    """A table's units (``df.attrs["units"]``) as parquet metadata: ``unit:<column>``."""
+    return {f"unit:{k}": str(v) for k, v in df.attrs.get("units", {}).items()}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A parquet table written here, with its units (``unit:<column>`` metadata) in ``attrs``."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    meta = pq.read_schema(path).metadata or {}
+    df = pd.read_parquet(path)
+    units = {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"unit:")}
+    df.attrs["units"] = {c: units[c] for c in df.columns if c in units}
+    return df

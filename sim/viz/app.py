@@ -9,6 +9,8 @@ browser needed), its words and controls in :mod:`sim.viz.controls`, its charts i
 
 from __future__ import annotations
 
+import warnings
+
 import solara
 import solara.server.settings
 
@@ -26,3 +28,18 @@ def Layout(children: list = []):  # noqa: B006 - Solara's signature for an app's
 
 
 __all__ = ["Layout", "Page"]
+
+
+def silence_cookie_warning() -> None:
+    """Drop Solara's per-connection warning that its session cookie falls back to samesite=lax.
+
+    Solara gives only "localhost" samesite=none; on 127.0.0.1 it warns on every connection.
+    The app is served locally and not embedded in an iframe, so the fallback is what it needs
+    and the warning is noise.
+    """
+    warnings.filterwarnings(
+        "ignore", message="Cookies with samesite=none require https", category=UserWarning
+    )
+
+
+silence_cookie_warning()

@@ -2,7 +2,7 @@
 
 - :func:`controls_for`: one :class:`Control` per registry parameter that acts in a scenario,
   grouped by actor, with its range, step, unit and the scenario's value. On a scenario with a
-  US escalation, the escalation's end levels (``escalation.us_tariff_level`` ...) are the US
+  US escalation, the escalation's end levels (``escalation.us_tariff_slope`` ...) are the US
   controls, and the plain US levels are labelled as the levels *before* the ramp.
 - :func:`timeline`: the scenario's schedule in words ("from round 4 the US ramps its tariff
   to 35% over 12 quarters"), as the states' policies (strategic / reactive / scripted) and an
@@ -49,8 +49,8 @@ ODD_SECTION = "7.9"
 #: The levels a strategic state scales (by a multiplier of :data:`sim.core.params.STATE_MENU`
 #: it chooses each quarter), with the policy that says whether it does.
 SCALED = {
-    "us_tariff_level": "us_policy",
-    "escalation.us_tariff_level": "us_policy",
+    "us_tariff_slope": "us_policy",
+    "escalation.us_tariff_slope": "us_policy",
     "cn_coercion": "china_policy",
 }
 #: The multipliers a strategic state chooses from, in words ("0-2x").
@@ -94,7 +94,7 @@ class Control:
 
 
 def _label(p: Parameter, sc: Scenario) -> str:
-    if sc.escalation is not None and p.name in ("us_tariff_level", "us_security_pressure"):
+    if sc.escalation is not None and p.name in ("us_tariff_slope", "us_security_pressure"):
         return f"{p.label} before the escalation"
     if p.name == "embargo.red_line" and sc.embargo is not None and sc.embargo.kind == "coercive":
         return "Embargo's demand (lifts at or below)"
@@ -183,22 +183,22 @@ def timeline(
         lines.append(
             f"From round 0 the US demands export-control compliance of {s.us_security_pressure:.2f}; "
             f"each quarter it scales its tariff threat ({MENU} a tariff of "
-            f"{_pct(s.us_tariff_level)} on a full shortfall), anticipating Japan's response and "
+            f"{_pct(s.us_tariff_slope)} on a full shortfall), anticipating Japan's response and "
             "weighing its own costs."
         )
     else:
         lines.append(
             f"From round 0 the US demands export-control compliance of {s.us_security_pressure:.2f} "
-            f"and threatens a tariff of up to {_pct(s.us_tariff_level)} on a full shortfall."
+            f"and threatens a tariff of up to {_pct(s.us_tariff_slope)} on a full shortfall."
         )
     if (e := s.escalation) is not None and s.us_policy != "scripted":
         end = e.start_round + e.ramp_rounds - 1
-        tariff = _move("tariff", s.us_tariff_level, e.us_tariff_level, _pct)
+        tariff = _move("tariff", s.us_tariff_slope, e.us_tariff_slope, _pct)
         demand = _move("demand", s.us_security_pressure, e.us_security_pressure, "{:.2f}".format)
         what = "the tariff severity it may scale" if s.us_policy == "strategic" else "its tariff"
         lines.append(
             f"From {_round_word(e.start_round)} the US ramps {what} to "
-            f"{_pct(e.us_tariff_level)} and its demand to {e.us_security_pressure:.2f} over "
+            f"{_pct(e.us_tariff_slope)} and its demand to {e.us_security_pressure:.2f} over "
             f"{e.ramp_rounds} quarters ({tariff}, {demand}), reaching them in round {end} and "
             "holding them after."
         )

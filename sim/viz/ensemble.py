@@ -397,8 +397,8 @@ def lever_names(sc: Scenario) -> list[str]:
 def default_levers(sc: Scenario) -> tuple[str, str]:
     """The escalation's end levels on a scenario with one, else the plain US levels."""
     if sc.escalation is not None:
-        return "escalation.us_tariff_level", "escalation.us_security_pressure"
-    return "us_tariff_level", "us_security_pressure"
+        return "escalation.us_tariff_slope", "escalation.us_security_pressure"
+    return "us_tariff_slope", "us_security_pressure"
 
 
 def lever_range(name: str, rounds: int) -> tuple[float, float]:
