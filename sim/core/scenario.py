@@ -29,7 +29,13 @@ from sim.core.registry import (
     RENAMED_PARAMETERS,
     SCENARIO_PARAMETERS,
 )
-from sim.core.timeline import DEFAULT_START, Event, parse_quarter, timeline_from_dict
+from sim.core.timeline import (
+    DEFAULT_START,
+    Event,
+    event_to_dict,
+    parse_quarter,
+    timeline_from_dict,
+)
 
 STATE_POLICIES = ("strategic", "reactive", "scripted")
 EMBARGO_KINDS = ("coercive", "punitive")
@@ -244,3 +250,10 @@ def scenario_from_dict(raw: Mapping, where: str = "scenario") -> Scenario:
     else:
         kwargs.pop("firm_lobbying", None)
     return validate_scenario(Scenario(**kwargs), where=where)
+
+
+def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
+    """``sc`` as the mapping :func:`scenario_from_dict` reads back (events in rounds)."""
+    raw = dataclasses.asdict(sc)
+    raw["timeline"] = {name: event_to_dict(e) for name, e in sc.timeline.items()}
+    return raw

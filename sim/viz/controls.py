@@ -30,8 +30,9 @@ from sim.core.calibration import Calibration
 from sim.core.constraints import Name
 from sim.core.errors import ConfigError
 from sim.core.params import STATE_MENU
-from sim.core.registry import SCENARIO_PARAMETERS, TEMPERATURE_ENTRIES, Parameter
-from sim.core.scenario import Scenario
+from sim.core.registry import INSTRUMENTS, SCENARIO_PARAMETERS, TEMPERATURE_ENTRIES, Parameter
+from sim.core.scenario import Scenario, scenario_to_dict
+from sim.core.timeline import Event, quarter_of_round
 from sim.viz.ensemble import (
     NOISE_FACTORS,
     Settings,
@@ -239,6 +240,8 @@ def timeline(
                 f"{window} whatever Japan does, and announces a red line of {b.red_line:.2f} "
                 "on Japan's compliance."
             )
+    for name, event in s.timeline.items():
+        lines.append(event_sentence(name, event, s.start))
     lines.append(
         "Firms choose how hard to lobby, at a cost; a firm's lobbying counts at "
         f"{s.lobbying_strength:g}x its calibrated weight"
@@ -249,6 +252,21 @@ def timeline(
         )
     )
     return lines
+
+
+def event_sentence(name: str, event: Event, start: str) -> str:
+    """One dated timeline event in words: when, for how long, what it sets and to what."""
+    instrument = INSTRUMENTS[event.instrument]
+    when = f"{quarter_of_round(start, event.start)} (round {event.start})"
+    length = f" for {event.quarters} quarter{'s' if event.quarters != 1 else ''}"
+    length = length if event.quarters else ""
+    ramp = f", ramped over {event.ramp} quarters" if event.ramp > 1 else ""
+    demand = "" if event.demand is None else f" unless compliance is at most {event.demand:g}"
+    fixed = " whatever Japan does" if instrument.fixed else ""
+    return (
+        f"{name}: from {when}{length}, {event.instrument} is {event.level:g} "
+        f"[{instrument.unit}]{ramp}{fixed}{demand}."
+    )
 
 
 def states_note() -> str:
@@ -371,7 +389,9 @@ def scenario_yaml(sc: Scenario, levels: Mapping[str, float], name: str) -> str:
         description=f"Scenario {sc.name} as set in the app, {states}"
         + (f" ({moved})." if moved else " (its own levels)."),
     )
-    raw = {k: v for k, v in dataclasses.asdict(s).items() if v is not None}
+    raw = {k: v for k, v in scenario_to_dict(s).items() if v is not None}
+    if not raw.get("timeline"):
+        raw.pop("timeline", None)
     if not raw.get("firm_lobbying"):
         raw.pop("firm_lobbying", None)
     header = (

@@ -17,7 +17,6 @@ them against :func:`sim.engine.runner.compare_scenarios` and the command line.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,7 +36,7 @@ from sim.core.constraints import SEED_MAX, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import build_params
 from sim.core.registry import SCENARIO_PARAMETERS
-from sim.core.scenario import Scenario, get_level, scenario_from_dict
+from sim.core.scenario import Scenario, get_level, scenario_from_dict, scenario_to_dict
 from sim.engine.batch import run_batch
 from sim.engine.runner import summarize_outcomes
 
@@ -194,7 +193,7 @@ def scenario_with_levels(sc: Scenario, levels: Mapping[str, float]) -> Scenario:
 
 
 def _scenario_dict(sc: Scenario) -> dict[str, Any]:
-    return dataclasses.asdict(sc)
+    return scenario_to_dict(sc)
 
 
 # --- intervals ----------------------------------------------------------------------------

@@ -213,7 +213,7 @@ def sweep_folder(tmp_path_factory):
         "design": "grid",
         "axes": {
             "tariff": {
-                "param": "escalation.us_tariff_level",
+                "param": "escalation.us_tariff_slope",
                 "start": 0.0,
                 "stop": 1.0,
                 "step": 0.5,

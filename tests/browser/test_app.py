@@ -212,7 +212,7 @@ def test_ensemble_numbers_match_compare_scenarios(page, cdn_failures):
         "From round 4 (quarter 5) the US ramps the tariff severity it may scale to 35% and its "
         "demand to 0.90 over 12 quarters"
     )
-    expect(page.locator('[data-control="escalation.us_tariff_level"]')).to_have_text("0.35")
+    expect(page.locator('[data-control="escalation.us_tariff_slope"]')).to_have_text("0.35")
     screenshots(page, "ensemble")
     # Usable at 1280x720: the controls, the headline and the first charts above the fold.
     page.set_viewport_size({"width": 1280, "height": 720})
@@ -228,16 +228,16 @@ def test_ensemble_numbers_match_compare_scenarios(page, cdn_failures):
 
 def test_escalation_end_sliders_set_the_end_and_redraw(page, cdn_failures):
     redraw(page, lambda: choose(page, "Scenario", "us_escalation"))
-    expect(slider(page, "US tariff before the escalation")).to_have_attribute(
+    expect(slider(page, "US tariff slope before the escalation")).to_have_attribute(
         "aria-valuenow", "0.05"
     )
-    redraw(page, press(page, "US tariff at end of escalation", "End"), "slider (500 seeds)")
-    expect(page.locator('[data-control="escalation.us_tariff_level"]')).to_have_text("1.00")
+    redraw(page, press(page, "US tariff slope at end of escalation", "End"), "slider (500 seeds)")
+    expect(page.locator('[data-control="escalation.us_tariff_slope"]')).to_have_text("1.00")
     expect(page.locator(".bsim-timeline")).to_contain_text(
         "the US ramps the tariff severity it may scale to 100%"
     )
     settled(page)
-    assert_headline_matches(page, "us_escalation", {"escalation.us_tariff_level": 1.0})
+    assert_headline_matches(page, "us_escalation", {"escalation.us_tariff_slope": 1.0})
     # More redraws for the timing (each is a new ensemble of 500 worlds).
     for key in ("Home", "PageUp", "ArrowRight", "ArrowRight", "ArrowLeft"):
         redraw(page, press(page, "US demand at end of escalation", key), "slider (500 seeds)")
@@ -311,7 +311,7 @@ def test_saved_scenario_yaml_runs_on_the_cli_unchanged(page, cdn_failures, tmp_p
     redraw(page, lambda: choose(page, "Scenario", "us_escalation"))
     redraw(page, lambda: page.get_by_role("button", name=NEAR_BR).click())
     redraw(page, states(page, "reactive"))
-    redraw(page, press(page, "US tariff at end of escalation", "End"))
+    redraw(page, press(page, "US tariff slope at end of escalation", "End"))
     name = page.get_by_label("Scenario name")
     name.fill("app_saved")
     name.press("Enter")
@@ -403,21 +403,21 @@ def test_phase_diagram_click_shows_that_cells_ensemble(page, cdn_failures):
     expect(page.locator("[data-phase-done='9/9']")).to_have_count(1, timeout=90_000)
     expect(page.locator('[data-chart="phase"][data-stamp]')).to_have_count(1)
     target = cell(
-        page, "US tariff at end of escalation", "0.75", "US demand at end of escalation", "0.75"
+        page, "US tariff slope at end of escalation", "0.75", "US demand at end of escalation", "0.75"
     )
     expect(target).to_have_count(1)
     target.click()
     shown_cell = page.locator("[data-cell-event='breakdown']")
     expect(shown_cell).to_have_count(1)
     expect(page.locator('[data-chart="cell-compliance"][data-stamp]')).to_have_count(1)
-    levels = {"escalation.us_tariff_level": 0.75, "escalation.us_security_pressure": 0.75}
+    levels = {"escalation.us_tariff_slope": 0.75, "escalation.us_security_pressure": 0.75}
     want = expected("us_escalation", "calibrated", levels)["breakdown"]
     assert (
         int(shown_cell.get_attribute("data-count")),
         int(shown_cell.get_attribute("data-runs")),
     ) == want
     expect(page.locator(".bsim-cell")).to_contain_text(
-        "US tariff at end of escalation = 0.75, US demand at end of escalation = 0.75"
+        "US tariff slope at end of escalation = 0.75, US demand at end of escalation = 0.75"
     )
     screenshots(page, "phase")
     # Refining starts a finer grid (computed in the background); back to the coarse map.
@@ -444,7 +444,7 @@ def test_phase_diagram_from_a_sweep_folder(page, cdn_failures, sweep_folder):
     phase = ensemble.load_sweep_phase(sweep_folder)
     row = phase.table[(phase.table["x"] == 1.0) & (phase.table["y"] == 0.9)].iloc[0]
     cell(
-        page, "US tariff at end of escalation", "1", "US demand at end of escalation", "0.9"
+        page, "US tariff slope at end of escalation", "1", "US demand at end of escalation", "0.9"
     ).click()
     shown_cell = page.locator("[data-cell-event='breakdown']")
     expect(shown_cell).to_have_attribute("data-count", str(int(row["breakdowns"])))
@@ -478,9 +478,9 @@ def test_bad_inputs_are_shown_on_the_page(page, cdn_failures):
     expect(page.locator(ERRORS)).to_have_count(0)
 
     view(page, "Phase diagram")
-    choose(page, "y lever", "US tariff")
+    choose(page, "y lever", "US tariff slope")
     expect(page.locator(ERRORS)).to_contain_text(
-        "levers: choose two different levers (both are 'us_tariff_level')"
+        "levers: choose two different levers (both are 'us_tariff_slope')"
     )
     choose(page, "y lever", "China's coercion")
     expect(page.locator(ERRORS)).to_have_count(0)

@@ -116,7 +116,7 @@ def broken(summary: pd.Series) -> int:
 
 
 def test_moved_levels_are_overrides_as_in_compare_scenarios():
-    levels = {"escalation.us_tariff_level": 1.0, "cn_coercion": 0.5}
+    levels = {"escalation.us_tariff_slope": 1.0, "cn_coercion": 0.5}
     s = ensemble.Settings(scenario="us_escalation", seeds=SEEDS).with_levels(levels)
     expected = summary_of("us_escalation", "calibrated", overrides=levels)
     assert ensemble.run_ensemble(s).summary().drop("scenario").equals(expected.drop("scenario"))
@@ -187,13 +187,13 @@ def test_bad_settings_are_one_line_errors():
         parse_seed("base seed", "abc")
     with pytest.raises(ConfigError, match="noise"):
         ensemble.check_settings(ensemble.Settings(noise="loud"))
-    with pytest.raises(ConfigError, match="us_tariff_level: must be in"):
-        ensemble.run_ensemble(ensemble.Settings(seeds=5).with_levels({"us_tariff_level": 1.5}))
+    with pytest.raises(ConfigError, match="us_tariff_slope: must be in"):
+        ensemble.run_ensemble(ensemble.Settings(seeds=5).with_levels({"us_tariff_slope": 1.5}))
     with pytest.raises(ConfigError, match="two different levers"):
         ensemble.phase_spec(ensemble.Settings(), "cn_coercion", "cn_coercion", ensemble.COARSE)
     with pytest.raises(ConfigError, match="not a lever"):
         ensemble.phase_spec(
-            ensemble.Settings(), "escalation.us_tariff_level", "cn_coercion", ensemble.COARSE
+            ensemble.Settings(), "escalation.us_tariff_slope", "cn_coercion", ensemble.COARSE
         )
 
 
@@ -213,7 +213,7 @@ def test_phase_grid_cells_are_ensembles_at_those_levels():
 
 def test_sweep_folder_map_and_cell_ensemble_agree(sweep_folder):
     phase = ensemble.load_sweep_phase(sweep_folder)
-    assert (phase.x, phase.y) == ("escalation.us_tariff_level", "escalation.us_security_pressure")
+    assert (phase.x, phase.y) == ("escalation.us_tariff_slope", "escalation.us_security_pressure")
     assert len(phase.table) == 6 and phase.seeds == tuple(range(3, 13))
     for _, row in phase.table.iterrows():
         ens = ensemble.sweep_cell_ensemble(phase, row["x"], row["y"])
@@ -231,9 +231,9 @@ def test_a_folder_that_is_not_a_finished_grid_sweep_is_a_one_line_error(tmp_path
 def test_escalation_controls_set_the_end_levels():
     cal = load_calibration("article")
     esc = {c.name: c for c in controls.controls_for(load_scenario("us_escalation"), cal, 40)}
-    assert esc["escalation.us_tariff_level"].default == 0.35
-    assert esc["escalation.us_tariff_level"].label == "US tariff at end of escalation"
-    assert esc["us_tariff_level"].label == "US tariff before the escalation"
+    assert esc["escalation.us_tariff_slope"].default == 0.35
+    assert esc["escalation.us_tariff_slope"].label == "US tariff slope at end of escalation"
+    assert esc["us_tariff_slope"].label == "US tariff slope before the escalation"
     base = {c.name for c in controls.controls_for(load_scenario("baseline"), cal, 40)}
     assert base == {n for n in SCENARIO_PARAMETERS if "." not in n}
     assert esc["escalation.start_round"].high == 39 and esc["escalation.ramp_rounds"].high == 40
@@ -241,7 +241,7 @@ def test_escalation_controls_set_the_end_levels():
 
 def test_timeline_in_words():
     reactive = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
-    lines = controls.timeline(reactive, {"escalation.us_tariff_level": 1.0})
+    lines = controls.timeline(reactive, {"escalation.us_tariff_slope": 1.0})
     assert (
         "From round 4 (quarter 5) the US ramps its tariff to 100% and its demand to 0.90 over "
         "12 quarters (tariff up from 5%, demand up from 0.60), reaching them in round 15 and "
@@ -261,7 +261,7 @@ def test_timeline_in_words():
         for x in strategic
     )
     # A start above the end is a ramp down, and says so.
-    down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_level": 0.5})
+    down = controls.timeline(load_scenario("us_escalation"), {"us_tariff_slope": 0.5})
     assert any("(tariff down from 50%, demand up from 0.60)" in line for line in down)
     # A coercive embargo (the default) lifts on concession; a punitive one holds.
     embargo = controls.timeline(load_scenario("rare_earth_embargo"))
@@ -281,7 +281,7 @@ def test_slider_help_says_what_a_strategic_state_scales():
     strategic = {c.name: c for c in controls.controls_for(load_scenario("us_escalation"), cal, 40)}
     reactive_sc = load_scenario("us_escalation", us_policy="reactive", china_policy="reactive")
     reactive = {c.name: c for c in controls.controls_for(reactive_sc, cal, 40)}
-    for name, state in (("escalation.us_tariff_level", "the US"), ("cn_coercion", "China")):
+    for name, state in (("escalation.us_tariff_slope", "the US"), ("cn_coercion", "China")):
         assert f"Strategic states: the severity {state} may scale (0-2x" in (
             strategic[name].description
         )
@@ -308,13 +308,32 @@ def test_explanation_has_the_rules_numbers():
 def test_saved_scenario_yaml_is_a_valid_self_contained_scenario():
     import yaml
 
-    levels = {"escalation.us_tariff_level": 0.6, "escalation.start_round": 2.0}
+    levels = {"escalation.us_tariff_slope": 0.6, "escalation.start_round": 2.0}
     text = controls.scenario_yaml(load_scenario("us_escalation"), levels, "mine")
     sc = scenario_from_dict(yaml.safe_load(text))
-    assert sc.name == "mine" and sc.escalation.us_tariff_level == 0.6
+    assert sc.name == "mine" and sc.escalation.us_tariff_slope == 0.6
     assert sc.escalation.start_round == 2 and isinstance(sc.escalation.start_round, int)
     with pytest.raises(ConfigError, match="no spaces"):
         controls.scenario_yaml(load_scenario("baseline"), {}, "my scenario")
+
+
+def test_a_timeline_scenario_in_words_and_saved_unchanged():
+    """Dated events are listed with their dates and meanings, and a timeline scenario saved
+    from the page reads back to the same scenario (events in rounds)."""
+    import yaml
+
+    sc = load_scenario("examples/combined")
+    lines = controls.timeline(sc)
+    assert (
+        "halt: from 2027Q1 (round 8) for 4 quarters, cn_restriction is 0.5 "
+        "[share of rare earths withheld] whatever Japan does." in lines
+    )
+    assert any(line.startswith("ask: from 2026Q1 (round 4), us_demand is 0.8") for line in lines)
+    assert not any("whatever Japan does" in line for line in lines if line.startswith("ask:"))
+    text = controls.scenario_yaml(sc, {"cn_coercion": 0.4}, "mine")
+    saved = scenario_from_dict(yaml.safe_load(text))
+    assert saved.timeline == sc.timeline and saved.cn_coercion == 0.4
+    assert ensemble.scenario_with_levels(sc, {}).timeline == sc.timeline
 
 
 def test_saved_scenario_yaml_carries_the_states():
