@@ -239,18 +239,24 @@ def run_set(
         "breakdown_quarter": "calendar quarter of the breakdown (missing if balanced)",
         **outcome_units(cal.firm_names),
     }
-    summary = summarize_outcomes(outcomes, "scenario")
+    summary = with_median_quarter(summarize_outcomes(outcomes, "scenario"), starts)
+    return RunSet(outcomes, summary, tables.concat(trajectories) if trajectories else None)
+
+
+def with_median_quarter(summary: pd.DataFrame, starts: Mapping[str, str]) -> pd.DataFrame:
+    """``summary`` (one row per scenario) with ``median_breakdown_quarter``: the calendar
+    quarter of its median breakdown round, from each scenario's start quarter ``starts``."""
     median = summary["median_breakdown_round"].to_numpy(np.float64)
     summary["median_breakdown_quarter"] = pd.Categorical(
         [
-            quarter_of_round(starts[name], int(np.floor(m))) if m == m else None
+            quarter_of_round(starts[str(name)], int(np.floor(m))) if m == m else None
             for name, m in zip(summary["scenario"], median, strict=True)
         ]
     )
-    summary.attrs["units"]["median_breakdown_quarter"] = (
+    summary.attrs.setdefault("units", {})["median_breakdown_quarter"] = (
         "calendar quarter of the median breakdown round (its earlier quarter if between two)"
     )
-    return RunSet(outcomes, summary, tables.concat(trajectories) if trajectories else None)
+    return summary
 
 
 def compare_scenarios(

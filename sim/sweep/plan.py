@@ -40,7 +40,7 @@ from sim.core.constraints import Integer, Name, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import ROUNDS, build_params
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
-from sim.core.scenario import Scenario, scenario_from_dict
+from sim.core.scenario import Scenario, scenario_from_dict, scenario_to_dict
 from sim.engine import cost
 from sim.engine.runner import ENGINE
 from sim.sweep.design import (
@@ -386,7 +386,7 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
         "base_seed": base_seed,
         "rounds": rounds,
         "engine": engine,
-        "scenarios": {k: dataclasses.asdict(v) for k, v in scenarios.items()},
+        "scenarios": {k: scenario_to_dict(v) for k, v in scenarios.items()},
         "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
     }
     if trajectories:

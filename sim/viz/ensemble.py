@@ -35,10 +35,11 @@ from sim.core.calibration import Calibration, calibration_from_dict
 from sim.core.constraints import SEED_MAX, check_seed
 from sim.core.errors import ConfigError
 from sim.core.params import build_params
-from sim.core.registry import SCENARIO_PARAMETERS
+from sim.core.registry import SCENARIO_PARAMETERS, canonical
 from sim.core.scenario import Scenario, get_level, scenario_from_dict, scenario_to_dict
 from sim.engine.batch import run_batch
-from sim.engine.runner import summarize_outcomes
+from sim.engine.runner import summarize_outcomes, with_median_quarter
+from sim.sweep.execute import load_runs
 
 #: The noise levels every headline is reported at: the calibrated temperatures, and all of
 #: them divided by 10 ("near best response", as experiments/compare_scenarios.py).
@@ -258,8 +259,9 @@ class Ensemble:
 
     @cached_property
     def _summary(self) -> pd.Series:
-        table = summarize_outcomes(self.outcomes.assign(scenario=self.settings.scenario))
-        return table.iloc[0]
+        name = self.settings.scenario
+        table = summarize_outcomes(self.outcomes.assign(scenario=name))
+        return with_median_quarter(table, {name: scenario_of(self.settings).start}).iloc[0]
 
     def events(self) -> pd.DataFrame:
         """Per event: count, runs, share and Wilson 95% interval (the P(breakdown) chart)."""
@@ -373,7 +375,8 @@ def headline(settings: Settings) -> pd.Series:
     seeds = settings.seed_array()
     p = build_params(cal, sc, settings.rounds, len(seeds), overrides)
     out = run_batch(p, seeds).outcomes
-    return summarize_outcomes(out.assign(scenario=settings.scenario)).iloc[0]
+    table = summarize_outcomes(out.assign(scenario=settings.scenario))
+    return with_median_quarter(table, {settings.scenario: sc.start}).iloc[0]
 
 
 # --- phase diagrams -----------------------------------------------------------------------
@@ -536,7 +539,8 @@ def load_sweep_phase(folder: str | Path) -> SweepPhase:
         raise ConfigError("sweep folder", f"{path} is not finished (no runs.parquet)")
     identity = json.loads((path / "sweep.json").read_text()).get("identity", {})
     design = identity.get("design", {})
-    axes = [a["param"] for a in design.get("axes", []) if a["param"] in SCENARIO_PARAMETERS]
+    axes = [canonical(a["param"]) for a in design.get("axes", [])]
+    axes = [a for a in axes if a in SCENARIO_PARAMETERS]
     if design.get("kind") != "grid" or len(axes) != 2 or len(design.get("axes", [])) != 2:
         raise ConfigError(
             "sweep folder", "a phase diagram needs a grid sweep over exactly two scenario levers"
@@ -545,9 +549,11 @@ def load_sweep_phase(folder: str | Path) -> SweepPhase:
     (cal_name, cal_raw), *more_cal = identity["calibrations"].items()
     if more_sc or more_cal:
         raise ConfigError("sweep folder", "the sweep has several scenarios or calibrations")
-    runs = pd.read_parquet(path / "runs.parquet")
+    runs = load_runs(path)
     x, y = axes
-    table = _cell_table(runs.rename(columns={x: "x", y: "y"}), ["x", "y"])
+    columns = {v: k for k, v in runs.attrs.get("parameters", {}).items()}
+    renamed = {columns.get(x, x): "x", columns.get(y, y): "y"}
+    table = _cell_table(runs.rename(columns=renamed), ["x", "y"])
     base = int(identity.get("base_seed", 0))
     seeds = tuple(range(base, base + int(identity.get("replicates", 1))))
     return SweepPhase(

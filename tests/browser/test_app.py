@@ -403,7 +403,11 @@ def test_phase_diagram_click_shows_that_cells_ensemble(page, cdn_failures):
     expect(page.locator("[data-phase-done='9/9']")).to_have_count(1, timeout=90_000)
     expect(page.locator('[data-chart="phase"][data-stamp]')).to_have_count(1)
     target = cell(
-        page, "US tariff slope at end of escalation", "0.75", "US demand at end of escalation", "0.75"
+        page,
+        "US tariff slope at end of escalation",
+        "0.75",
+        "US demand at end of escalation",
+        "0.75",
     )
     expect(target).to_have_count(1)
     target.click()
