@@ -106,6 +106,7 @@ def _check_runs(runs: pd.DataFrame, ident: dict, where: str) -> None:
     for p in params:  # they name figure files: a forged sweep.json must not name a path
         if not isinstance(p, str) or not _PARAM_NAME.fullmatch(p) or ".." in p:
             raise ConfigError(where, f"parameter name {p!r} in sweep.json is not a name")
+    params = [table_column(p) for p in params]  # the stored table's plain snake_case names
     missing = [c for c in (*REQUIRED_COLUMNS, *params) if c not in runs.columns]
     if missing:
         raise ConfigError(where, f"column {missing[0]!r} is missing")

@@ -20,10 +20,11 @@ def _version() -> str:
 
         return str(version)
     except ImportError:
-        from importlib.metadata import PackageNotFoundError, version
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
 
         try:
-            return version("balancing-sim")
+            return dist_version("balancing-sim")
         except PackageNotFoundError:
             return "0+unknown"
 

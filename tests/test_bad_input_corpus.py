@@ -75,7 +75,7 @@ FILES = {
     "scenario/unknownkey.yaml": scenario("name: unknownkey\nus_tarrif_level: 0.3\n"),
     "scenario/badname.yaml": scenario("name: ../../escape\n"),
     "scenario/slashname.yaml": scenario("name: a/b/c\n"),
-    "scenario/badvalue.yaml": scenario("name: badvalue\nus_tariff_level: 2.5\n"),
+    "scenario/badvalue.yaml": scenario("name: badvalue\nus_tariff_slope: 2.5\n"),
     "scenario/nodefault.yaml": scenario("name: nodefault\n", parent="nonexistent"),
     "calibration/dupcal.yaml": "defaults:\n  - article\n  - _self_\nname: dupcal\nname: again\n",
     "calibration/badcal.yaml": "defaults:\n  - article\n  - _self_\nname: x/y\n",
@@ -271,7 +271,7 @@ CASES = [
         "typos",
         "param-name",
         f"{SMOKE} sweep.axes.tariff.param=escalation.us_tarif_level",
-        "did you mean 'escalation.us_tariff_level'",
+        "did you mean 'escalation.us_tariff_slope'",
     ),
     C(
         "typos",
@@ -324,7 +324,7 @@ CASES = [
         files=True,
     ),
     C("files", "empty-file", "scenario=empty", "scenario/empty.yaml: empty", files=True),
-    C("files", "bad-value-in-file", "scenario=badvalue", "scenario.us_tariff_level:", files=True),
+    C("files", "bad-value-in-file", "scenario=badvalue", "scenario.us_tariff_slope:", files=True),
     C(
         "files",
         "defaults-to-missing",
@@ -428,18 +428,18 @@ CASES = [
         "calibration.entries.trade_cn.value=-370",
         "calibration.entries.trade_cn.value: must be non-negative",
     ),
-    C("values", "level-text", "scenario.us_tariff_level=high", "scenario.us_tariff_level:"),
+    C("values", "level-text", "scenario.us_tariff_slope=high", "scenario.us_tariff_slope:"),
     C(
         "values",
         "level-nan",
-        "scenario.us_tariff_level=nan",
-        "scenario.us_tariff_level: must be finite",
+        "scenario.us_tariff_slope=nan",
+        "scenario.us_tariff_slope: must be finite",
     ),
     C(
         "values",
         "level-inf",
-        "scenario.us_tariff_level=inf",
-        "scenario.us_tariff_level: must be finite",
+        "scenario.us_tariff_slope=inf",
+        "scenario.us_tariff_slope: must be finite",
     ),
     C("values", "policy", "scenario.us_policy=bully", "scenario.us_policy: unknown policy 'bully'"),
     C(
@@ -912,14 +912,14 @@ def _forged_seed_negative(f: Path) -> None:
 
 
 def _forged_drop_axis(f: Path) -> None:
-    _forge(f, _table(f).drop(columns=["escalation.us_tariff_level"]))
+    _forge(f, _table(f).drop(columns=["us_tariff_end"]))
 
 
 def _forged_path_in_identity(f: Path) -> None:
     ident = json.loads((f / "sweep.json").read_text())
     ident["identity"]["design"]["axes"][0]["param"] = "../../escape"
     (f / "sweep.json").write_text(json.dumps(ident))
-    _forge(f, _table(f).rename(columns={"escalation.us_tariff_level": "../../escape"}))
+    _forge(f, _table(f).rename(columns={"us_tariff_end": "../../escape"}))
 
 
 def _corrupt(f: Path) -> None:
@@ -991,7 +991,7 @@ ANALYZE_CASES = [
         "forged-axis-dropped",
         _forged_drop_axis,
         [],
-        "column 'escalation.us_tariff_level' is missing",
+        "column 'us_tariff_end' is missing",
     ),
     ("forged-unreadable", _corrupt_and_forge, [], "cannot be read"),
     (

@@ -13,6 +13,7 @@ import re
 
 from sim.core.constraints import parse_seed
 from sim.core.errors import ConfigError
+from sim.core.registry import canonical
 
 #: Python refuses to convert longer digit strings to int (CVE-2020-10735 guard).
 _MAX_DIGITS = 4300
@@ -103,7 +104,20 @@ def _os_line(exc: OSError) -> str:
 
 
 def one_line_error(exc: BaseException) -> str | None:
-    """A one-line message for a bad-input error, or None if ``exc`` is not one (a bug)."""
+    """A one-line message for a bad-input error, or None if ``exc`` is not one (a bug).
+
+    An old parameter name Hydra does not know (``scenario.us_tariff_level=0.3`` on a scenario
+    file that writes the new name) is pointed to its new name.
+    """
+    line = _one_line_error(exc)
+    m = re.match(r"^(\+?scenario\.)(\S+): unknown key", line or "")
+    if m and canonical(m.group(2)) != m.group(2):
+        new = canonical(m.group(2))
+        return f"scenario.{m.group(2)}: renamed {new} (write scenario.{new}=...)"
+    return line
+
+
+def _one_line_error(exc: BaseException) -> str | None:
     from hydra.errors import (
         ConfigCompositionException,
         HydraException,

@@ -200,13 +200,17 @@ REPLACED_KEYS = {
 }
 
 
-def _renamed(raw: Mapping, prefix: str) -> dict:
+def _renamed(raw: Mapping, prefix: str, where: str = "scenario") -> dict:
     """``raw`` with old key names (``us_tariff_level``) under their current names."""
     out = {}
     for k, v in raw.items():
         new = RENAMED_PARAMETERS.get(f"{prefix}{k}", f"{prefix}{k}")[len(prefix) :]
         if new != k and new in raw:
-            raise ConfigError(f"{prefix}{k}", f"give {new} (its current name) or {k}, not both")
+            raise ConfigError(
+                f"{where}.{prefix}{k}",
+                f"renamed {new}: give {new}, not both (a scenario this one extends through "
+                "defaults may already set it)",
+            )
         out[new] = v
     return out
 
@@ -219,7 +223,7 @@ def scenario_from_dict(raw: Mapping, where: str = "scenario") -> Scenario:
     if not isinstance(raw, Mapping):
         raise ConfigError(where, "expected a mapping")
     known = {f.name for f in dataclasses.fields(Scenario)}
-    raw = _renamed({k: v for k, v in raw.items() if k != "defaults"}, "")
+    raw = _renamed({k: v for k, v in raw.items() if k != "defaults"}, "", where)
     for key in raw:
         if key in REPLACED_KEYS:
             raise ConfigError(f"{where}.{key}", REPLACED_KEYS[key])
@@ -231,7 +235,7 @@ def scenario_from_dict(raw: Mapping, where: str = "scenario") -> Scenario:
         if sub is not None and not isinstance(sub, cls):
             if not isinstance(sub, Mapping):
                 raise ConfigError(f"{where}.{key}", "expected a mapping")
-            sub = _renamed(sub, f"{key}.")
+            sub = _renamed(sub, f"{key}.", where)
             sub_known = {f.name for f in dataclasses.fields(cls)}
             for k in sub:
                 if k not in sub_known:

@@ -398,7 +398,7 @@ def code_version() -> str:
     except ImportError:  # a checkout without the dev tools: the installed version
         return __version__
     try:
-        return str(get_version(root=str(_SOURCE_ROOT), fallback_version=__version__))
+        return str(get_version(root=str(_SOURCE_ROOT)))
     except Exception:  # noqa: BLE001 - no git, a shallow copy: the installed version
         return __version__
 
