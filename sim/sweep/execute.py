@@ -74,14 +74,16 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
     """Chunk ``i``'s tidy rows (run plan columns, then outcomes); pure, nothing written."""
     if not 0 <= i < len(plan.chunks):
         raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {i}")
-    a, b = plan.chunks[i]
-    sub = plan.runs.iloc[a:b]
+    sub = plan.chunk_runs(i)
     parts = []
     for (sc_name, cal_name), group in sub.groupby(["scenario", "calibration"], sort=False):
         cal, sc = plan.calibrations[str(cal_name)], plan.scenarios[str(sc_name)]
         if plan.engine == "batch":
-            per_world = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
-            p = build_params(cal, sc, plan.rounds, len(group), per_world)
+            # Parameters are derived (and validated) once per point, then taken for each run.
+            points, run_point = np.unique(group["point"].to_numpy(), return_inverse=True)
+            values = plan.design.points.iloc[points]
+            per_point = {p: values[p].to_numpy(np.float64) for p in plan.design.params}
+            p = build_params(cal, sc, plan.rounds, len(points), per_point).take(run_point)
             out = run_batch(p, group["seed"].to_numpy(np.int64)).outcomes
             out.index = group.index
             parts.append(out)

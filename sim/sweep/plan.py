@@ -39,7 +39,14 @@ from sim.core.errors import ConfigError
 from sim.core.params import build_params
 from sim.core.scenario import Scenario, scenario_from_dict
 from sim.engine.runner import ENGINE
-from sim.sweep.design import Design, chunk_bounds, design_from_spec, run_table
+from sim.sweep.design import (
+    Design,
+    auto_chunks,
+    chunk_bounds,
+    design_from_spec,
+    run_index,
+    with_point_values,
+)
 from sim.sweep.storage import (
     config_hash,
 )
@@ -69,6 +76,8 @@ class SweepPlan:
 
     name: str
     design: Design
+    #: One row per run: run_id, point, replicate, seed, scenario, calibration, rounds; the
+    #: parameter values stay per point in ``design.points`` (:meth:`chunk_runs` joins them).
     runs: pd.DataFrame
     chunks: list[tuple[int, int]]
     rounds: int
@@ -83,6 +92,11 @@ class SweepPlan:
     def n_runs(self) -> int:
         """Number of runs (design points x replicates)."""
         return len(self.runs)
+
+    def chunk_runs(self, i: int) -> pd.DataFrame:
+        """Chunk ``i``'s runs with their points' parameter values (index: run positions)."""
+        a, b = self.chunks[i]
+        return with_point_values(self.runs.iloc[a:b], self.design, self.design.params)
 
     def chunk_path(self, i: int) -> Path:
         """File of chunk ``i`` (named by its run range, so a different chunking never clashes)."""
@@ -162,6 +176,10 @@ def _inputs(
     return calibrations, scenarios
 
 
+#: Design points checked at once by :func:`_check_points`.
+_CHECK_POINTS = 8192
+
+
 def _check_points(
     design: Design,
     axis_key: dict[str, str],
@@ -174,26 +192,31 @@ def _check_points(
     """Every value of every point through build_params: bad names or out-of-range values fail
     here, before any run starts."""
     pts = design.points
-    if "scenario" not in pts:
-        pts = pts.assign(scenario=sc_name)
-    if "calibration" not in pts:
-        pts = pts.assign(calibration=cal_name)
-    for (sc, cal), group in pts.groupby(["scenario", "calibration"], sort=False):
-        overrides = {p: group[p].to_numpy(np.float64) for p in design.params}
-        try:
-            build_params(calibrations[str(cal)], scenarios[str(sc)], rounds, len(group), overrides)
-        except ConfigError as exc:
-            where = axis_key.get(exc.key, "sweep.parameters")
-            raise ConfigError(where, str(exc)) from None
+    sc_col = pts["scenario"] if "scenario" in pts else pd.Series(sc_name, index=pts.index)
+    cal_col = pts["calibration"] if "calibration" in pts else pd.Series(cal_name, index=pts.index)
+    for (sc, cal), rows in pts.groupby([sc_col, cal_col], sort=False).indices.items():
+        # In slices: the parameters of a large design at once would hold per-round schedules
+        # for every point (a Sobol design's 150,000 points x 40 rounds: over 0.5 GB).
+        for start in range(0, len(rows), _CHECK_POINTS):
+            part = rows[start : start + _CHECK_POINTS]
+            overrides = {p: pts[p].to_numpy(np.float64)[part] for p in design.params}
+            try:
+                build_params(
+                    calibrations[str(cal)], scenarios[str(sc)], rounds, len(part), overrides
+                )
+            except ConfigError as exc:
+                where = axis_key.get(exc.key, "sweep.parameters")
+                raise ConfigError(where, str(exc)) from None
 
 
-def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
+def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], workers: int = 1) -> SweepPlan:
     """Validate a sweep and lay out its runs (nothing runs, nothing is written).
 
     ``sweep`` is the ``sweep`` section (:class:`sim.cli.schema.SweepConfig` as a mapping);
     ``base`` holds ``calibration`` (a mapping), ``scenario`` (a mapping or Scenario),
     ``rounds`` and ``engine``. Bad input raises a one-line
-    :class:`ConfigError` naming the key.
+    :class:`ConfigError` naming the key. ``chunks`` None (the default) sizes the chunks from
+    the number of runs and the launcher's ``workers`` (:func:`sim.sweep.design.auto_chunks`).
     """
     name = str(sweep.get("name") or "")
     _SAFE.check("sweep.name", name)
@@ -207,15 +230,16 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     design = design_from_spec(sweep, cal0)
     replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
     base_seed = _int("sweep.base_seed", sweep.get("base_seed", 0), 0)
-    runs = run_table(design, replicates, base_seed)
+    runs = run_index(design, replicates, base_seed)
     axis_key = {a.param: f"sweep.axes.{a.label}" for a in design.axes}
     calibrations, scenarios = _inputs(design, axis_key, cal0, sc0)
     for col, single in (("calibration", cal0.name), ("scenario", sc0.name)):
-        if col not in axis_key:
+        if col in axis_key:
+            runs[col] = design.points[col].to_numpy()[runs["point"].to_numpy()]
+        else:
             runs[col] = single
     runs["rounds"] = np.int64(rounds)
-    lead = ["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]
-    runs = runs[lead + list(design.params)]
+    runs = runs[["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]]
     _check_effect(design, scenarios, axis_key)
     _check_points(design, axis_key, calibrations, scenarios, cal0.name, sc0.name, rounds)
 
@@ -235,7 +259,10 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any]) -> SweepPlan:
     _SAFE.check("sweep.id", str(sweep_id))
     root = Path(str(sweep.get("output_dir") or "results/sweeps"))
     root = root if root.is_absolute() else Path.cwd() / root
-    chunks = chunk_bounds(len(runs), _int("sweep.chunks", sweep.get("chunks", 8), 1))
+    n_chunks = sweep.get("chunks")
+    if n_chunks is None:
+        n_chunks = auto_chunks(len(runs), workers)
+    chunks = chunk_bounds(len(runs), _int("sweep.chunks", n_chunks, 1))
     return SweepPlan(
         name=name,
         design=design,
