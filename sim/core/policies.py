@@ -15,6 +15,7 @@ Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 strategic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,7 @@ from sim.core.choice import (
     sequential_sum,
     stakes,
 )
+from sim.core.elementwise import entry, select
 from sim.core.params import DEAL_MENU, DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
 from sim.core.payoffs import ChinaStance, Instruments, UsStance
 
@@ -96,10 +98,29 @@ def expected_instruments(
     China's line: the announced one, else Japan's belief. An embargo: it bites unless Japan
     concedes, and then still with the probability that China does not keep its word.
     """
+    return instruments_at_excess(
+        compliance, deal, us, cn, view, p, expected_line_excess(compliance, cn, view)
+    )
+
+
+def expected_line_excess(compliance: np.ndarray, cn: ChinaStance, view: WorldView) -> np.ndarray:
+    """Japan's expected excess over China's line: over the announced line, else its belief's."""
     known = payoffs.excess(compliance, cn.red_line)
-    ex = np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+    return np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+
+
+def instruments_at_excess(
+    compliance: np.ndarray,
+    deal: np.ndarray | float,
+    us: UsStance,
+    cn: ChinaStance,
+    view: WorldView,
+    p: Params,
+    ex: np.ndarray,
+) -> Instruments:
+    """:func:`expected_instruments` given the expected excess ``ex`` (elementwise)."""
     defies = compliance > cn.embargo_line + 1e-12
-    embargo = cn.embargo * np.where(defies, 1.0, 1.0 - view.reputation)
+    embargo = cn.embargo * select(defies, 1.0, 1.0 - view.reputation)
     return Instruments(
         tariff=payoffs.realized_tariff(compliance, deal, us),
         restriction=np.minimum(cn.restriction_fixed + embargo + cn.coercion * ex, 1.0),
@@ -147,47 +168,81 @@ def objective_menu(
     """The government's objective at every (deal, compliance) option, ``(..., G, M, N)``.
 
     What :func:`option_menu` plus :func:`lobbied_profit` give (last round's lobbying), summed
-    over firms before the stances' option axes multiply it: a firm's profit plus its support
-    is ``china + share x china loss + (1 - share) x US profit + share x US exposure``, so the
-    firm axis is summed away one firm at a time. Used where a strategic state anticipates Japan.
+    over firms before the stances' option axes multiply it (:func:`option_objective`). Used
+    where a strategic state anticipates Japan.
     """
     c, g = compliance_options(p), deal_options()
     inst = expected_instruments(c, g, us, cn, view, p)
-    china_w = payoffs.welfare_china_side(
-        c, view.compliance, inst.access, inst.restriction, view.dependence, us.demand, shock, p
-    )
-    us_w = payoffs.welfare_us_side(inst.tariff, g, shock, p)
-    china_f = payoffs.firm_china_side(
-        c, inst.access, inst.restriction, view.dependence, shock, view.china_share, p
-    )
-    weights = lobbying_weights(view.effort, p)
-    share = p.firm_support_share
-    exposed = p.firm_profit * p.us_tariff_exposure  # (F, N)
-    kept, paid = us_firm_sums(inst.tariff, exposed, weights, p)
-    volume = payoffs.us_volume(inst.tariff, p) * shock
-    us_profit = volume * paid  # summed over firms
-    support = share * (sequential_sum(china_f.loss) + sequential_sum(exposed) * shock - us_profit)
-    welfare = china_w + us_w - (p.mcpf - 1.0) * support
-    china_kept = lobbied_profit(china_f.profit + share * china_f.loss, weights)
-    exposed_kept = sequential_sum(weights * exposed) * shock * share
-    return welfare + china_kept + (1.0 - share) * volume * kept + exposed_kept
+    volume = payoffs.us_volume(inst.tariff, p)
+    return option_objective(c, g, inst, volume, view, p, us.demand, shock)
 
 
-def us_firm_sums(
-    tariff: np.ndarray, exposed: np.ndarray, weights: np.ndarray, p: Params
-) -> tuple[np.ndarray, np.ndarray]:
-    """``sum_f w_f e_f max(0, 1 - incidence t / margin_f)`` and the same without ``w_f``.
+def option_objective(
+    c: np.ndarray,
+    g: np.ndarray | float,
+    inst: Instruments,
+    volume: np.ndarray,
+    view: WorldView,
+    p: Params,
+    demand: np.ndarray,
+    shock: np.ndarray,
+) -> np.ndarray:
+    """The government's objective at compliance ``c`` and deal ``g`` with instruments ``inst``
+    (US import ``volume`` at their tariff), at last round's lobbying; elementwise.
 
-    The firms' US-export profit per unit of volume, weighted for lobbying and not, in firm
-    order; ``exposed`` ``e_f`` and ``weights`` are ``(F, N)``.
+    A firm's profit plus its support is ``china + share x china loss + (1 - share) x US
+    profit + share x US exposure``, so the firm axis is summed away one firm at a time, in
+    calibration order. The numpy engine evaluates it on whole option arrays, the compiled
+    engine option by option on numbers.
     """
-    weighted = np.zeros(np.shape(tariff))
-    total = np.zeros(np.shape(tariff))
-    for f in range(exposed.shape[0]):
-        kept = exposed[f] * np.maximum(1.0 - p.incidence * tariff / p.margin[f], 0.0)
-        weighted += weights[f] * kept
-        total += kept
-    return weighted, total
+    china_w = payoffs.welfare_china_side(
+        c, view.compliance, inst.access, inst.restriction, view.dependence, demand, shock, p
+    )
+    us_w = payoffs.welfare_us_at_volume(inst.tariff, volume, g, shock, p)
+    share = p.firm_support_share
+    loss, china_kept, exposed, exposed_kept, us_kept, us_paid = _firm_objective_terms(
+        0, c, inst, view, p, shock
+    )
+    for f in range(1, p.firm_profit.shape[0]):
+        t = _firm_objective_terms(f, c, inst, view, p, shock)
+        loss = loss + t[0]
+        china_kept = china_kept + t[1]
+        exposed = exposed + t[2]
+        exposed_kept = exposed_kept + t[3]
+        us_kept = us_kept + t[4]
+        us_paid = us_paid + t[5]
+    us_volume = volume * shock
+    us_profit = us_volume * us_paid
+    support = share * (loss + exposed * shock - us_profit)
+    welfare = china_w + us_w - (p.mcpf - 1.0) * support
+    exposed_part = exposed_kept * shock * share
+    return welfare + china_kept + (1.0 - share) * us_volume * us_kept + exposed_part
+
+
+def _firm_objective_terms(
+    f: int, c: np.ndarray, inst: Instruments, view: WorldView, p: Params, shock: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Firm ``f``'s parts of :func:`option_objective`: its China-side loss, its lobbied China
+    profit with support, its US exposure (unlobbied, lobbied) and its kept US margin (lobbied,
+    unlobbied)."""
+    firm = entry(payoffs.firm_profiles(p), f)
+    weight = lobbying_weight(
+        p.lobbying_efficiency[f], p.lobbying_strength[f], view.effort[f], p.welfare_weight
+    )
+    china = payoffs.firm_china_terms(
+        c, inst.access, inst.restriction, view.dependence, shock, view.china_share[f], firm, p
+    )
+    exposed = firm.profit * firm.us_exposure
+    kept = exposed * payoffs.us_margin_kept(inst.tariff, firm.margin, p)
+    share = p.firm_support_share
+    return (
+        china.loss,
+        (china.profit + share * china.loss) * weight,
+        exposed,
+        weight * exposed,
+        weight * kept,
+        kept,
+    )
 
 
 def _lift(x: np.ndarray, ndim: int) -> np.ndarray:
@@ -202,7 +257,14 @@ def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
     contributions, so a lobbying firm's profit counts with ``effort x efficiency x strength /
     welfare_weight``.
     """
-    return p.lobbying_efficiency * p.lobbying_strength * effort / p.welfare_weight
+    return lobbying_weight(p.lobbying_efficiency, p.lobbying_strength, effort, p.welfare_weight)
+
+
+def lobbying_weight(
+    efficiency: np.ndarray, strength: np.ndarray, effort: np.ndarray, welfare_weight: np.ndarray
+) -> np.ndarray:
+    """:func:`lobbying_weights` elementwise: ``efficiency x strength x effort / welfare_weight``."""
+    return efficiency * strength * effort / welfare_weight
 
 
 def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -227,11 +289,21 @@ def _over_options(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(flat, -2, 0)
 
 
+#: How the objective menu is evaluated: :func:`objective_menu` (numpy) or an engine's compiled
+#: evaluation of the same formulas (:mod:`sim.engine.compiled`), same arguments, same numbers.
+ObjectiveMenu = Callable[[WorldView, Params, UsStance, ChinaStance, np.ndarray], np.ndarray]
+
+
 def japan_compliance_probabilities(
-    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+    view: WorldView,
+    p: Params,
+    us: UsStance,
+    cn: ChinaStance,
+    shock: np.ndarray,
+    objective: ObjectiveMenu = objective_menu,
 ) -> np.ndarray:
     """Japan's logit over (deal, compliance) given the stances (last round's lobbying), ``(..., G, M, N)``."""
-    return joint_probabilities(objective_menu(view, p, us, cn, shock), p)
+    return joint_probabilities(objective(view, p, us, cn, shock), p)
 
 
 # --- step 1: the United States ------------------------------------------------------------
@@ -246,7 +318,13 @@ def us_reactive_stance(t: int, view: WorldView, p: Params) -> UsStance:
 
 
 def us_stance(
-    t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, last_cn: ChinaStance
+    t: int,
+    view: WorldView,
+    p: Params,
+    u: np.ndarray,
+    shock: np.ndarray,
+    last_cn: ChinaStance,
+    objective: ObjectiveMenu = objective_menu,
 ) -> UsStance:
     """The US stance for round ``t`` under each world's policy (reactive, scripted or strategic).
 
@@ -272,7 +350,7 @@ def us_stance(
         )
         cn_b = ChinaStance(*(x[None, :] for x in last_cn))
         us_b = UsStance(*(x[:, None, None, :] for x in options))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock, objective)  # (S, G, M, N)
         c, g = compliance_options(p)[None], deal_options()[None]
         tariff = payoffs.realized_tariff(c, g, us_b)
         payoff = payoffs.us_payoff(c, tariff, g, shock, p)
@@ -308,6 +386,7 @@ def china_stance(
     shock: np.ndarray,
     us: UsStance,
     red_line: np.ndarray,
+    objective: ObjectiveMenu = objective_menu,
 ) -> ChinaStance:
     """China's stance for round ``t`` under each world's policy; ``red_line`` is its true line.
 
@@ -331,7 +410,7 @@ def china_stance(
         )
         cn_b = ChinaStance(*(x[:, None, None, :] for x in options))
         us_b = UsStance(*(x[None, :] for x in us))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock, objective)  # (S, G, M, N)
         c, g = compliance_options(p)[None], deal_options()[None]
         inst = payoffs.instruments(c, g, us_b, cn_b, p)
         payoff = payoffs.china_payoff(c, inst.restriction, inst.access, shock, p)

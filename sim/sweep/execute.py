@@ -24,6 +24,7 @@ from sim.core.outcomes import SUMMARY_UNITS
 from sim.core.params import build_params
 from sim.core.registry import SCENARIO_PARAMETERS
 from sim.engine.batch import run_batch
+from sim.engine.runner import BATCH_ENGINES
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     atomic_write_json,
@@ -78,13 +79,14 @@ def run_chunk(plan: SweepPlan, i: int) -> pd.DataFrame:
     parts = []
     for (sc_name, cal_name), group in sub.groupby(["scenario", "calibration"], sort=False):
         cal, sc = plan.calibrations[str(cal_name)], plan.scenarios[str(sc_name)]
-        if plan.engine == "batch":
+        if plan.engine in BATCH_ENGINES:
             # Parameters are derived (and validated) once per point, then taken for each run.
             points, run_point = np.unique(group["point"].to_numpy(), return_inverse=True)
             values = plan.design.points.iloc[points]
             per_point = {p: values[p].to_numpy(np.float64) for p in plan.design.params}
             p = build_params(cal, sc, plan.rounds, len(points), per_point).take(run_point)
-            out = run_batch(p, group["seed"].to_numpy(np.int64)).outcomes
+            world_seeds = group["seed"].to_numpy(np.int64)
+            out = run_batch(p, world_seeds, compiled=plan.engine == "numba").outcomes
             out.index = group.index
             parts.append(out)
         else:

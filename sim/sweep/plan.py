@@ -194,7 +194,9 @@ def _check_points(
     pts = design.points
     sc_col = pts["scenario"] if "scenario" in pts else pd.Series(sc_name, index=pts.index)
     cal_col = pts["calibration"] if "calibration" in pts else pd.Series(cal_name, index=pts.index)
-    for (sc, cal), rows in pts.groupby([sc_col, cal_col], sort=False).indices.items():
+    groups = pts.groupby([sc_col, cal_col], sort=False).indices
+    for key, rows in groups.items():
+        sc, cal = str(key[0]), str(key[1])  # type: ignore[index]
         # In slices: the parameters of a large design at once would hold per-round schedules
         # for every point (a Sobol design's 150,000 points x 40 rounds: over 0.5 GB).
         for start in range(0, len(rows), _CHECK_POINTS):
