@@ -193,55 +193,88 @@ def option_objective(
     A firm's profit plus its support is ``china + share x china loss + (1 - share) x US
     profit + share x US exposure``, so the firm axis is summed away one firm at a time, in
     calibration order. The numpy engine evaluates it on whole option arrays, the compiled
-    engine option by option on numbers.
+    engine option by option on numbers (the China part once for every deal level).
     """
-    china_w = payoffs.welfare_china_side(
-        c, view.compliance, inst.access, inst.restriction, view.dependence, demand, shock, p
+    china = objective_china_part(c, inst.access, inst.restriction, view, p, demand, shock)
+    return objective_us_part(china, inst.tariff, volume, g, view, p, shock)
+
+
+class ChinaPart(NamedTuple):
+    """The parts of :func:`option_objective` that neither the tariff nor the deal moves."""
+
+    welfare: np.ndarray  # welfare_china_side, $bn per quarter
+    loss: np.ndarray  # firms' China-side losses (access cuts), summed
+    kept: np.ndarray  # firms' China-side profit plus support, lobbying-weighted, summed
+    exposed: np.ndarray  # firms' US-exposed profit (before the shock), summed
+    exposed_kept: np.ndarray  # the same, lobbying-weighted
+
+
+def objective_china_part(
+    c: np.ndarray,
+    access: np.ndarray,
+    restriction: np.ndarray,
+    view: WorldView,
+    p: Params,
+    demand: np.ndarray,
+    shock: np.ndarray,
+) -> ChinaPart:
+    """:class:`ChinaPart` at compliance ``c`` with China's ``access`` and ``restriction``."""
+    welfare = payoffs.welfare_china_side(
+        c, view.compliance, access, restriction, view.dependence, demand, shock, p
     )
-    us_w = payoffs.welfare_us_at_volume(inst.tariff, volume, g, shock, p)
     share = p.firm_support_share
-    loss, china_kept, exposed, exposed_kept, us_kept, us_paid = _firm_objective_terms(
-        0, c, inst, view, p, shock
-    )
-    for f in range(1, p.firm_profit.shape[0]):
-        t = _firm_objective_terms(f, c, inst, view, p, shock)
-        loss = loss + t[0]
-        china_kept = china_kept + t[1]
-        exposed = exposed + t[2]
-        exposed_kept = exposed_kept + t[3]
-        us_kept = us_kept + t[4]
-        us_paid = us_paid + t[5]
+    loss = kept = exposed = exposed_kept = welfare  # (typed; every one is set at firm 0)
+    for f in range(p.firm_profit.shape[0]):
+        firm = entry(payoffs.firm_profiles(p), f)
+        weight = _lobbying_weight_of(f, view, p)
+        china = payoffs.firm_china_terms(
+            c, access, restriction, view.dependence, shock, view.china_share[f], firm, p
+        )
+        firm_kept = (china.profit + share * china.loss) * weight
+        firm_exposed = firm.profit * firm.us_exposure
+        if f == 0:
+            loss, kept = china.loss, firm_kept
+            exposed, exposed_kept = firm_exposed, weight * firm_exposed
+        else:
+            loss, kept = loss + china.loss, kept + firm_kept
+            exposed, exposed_kept = exposed + firm_exposed, exposed_kept + weight * firm_exposed
+    return ChinaPart(welfare, loss, kept, exposed, exposed_kept)
+
+
+def objective_us_part(
+    china: ChinaPart,
+    tariff: np.ndarray,
+    volume: np.ndarray,
+    g: np.ndarray | float,
+    view: WorldView,
+    p: Params,
+    shock: np.ndarray,
+) -> np.ndarray:
+    """:func:`option_objective` from its :class:`ChinaPart`, the ``tariff``, the US import
+    ``volume`` at it and the deal level ``g``."""
+    us_w = payoffs.welfare_us_at_volume(tariff, volume, g, shock, p)
+    share = p.firm_support_share
+    us_kept = us_paid = us_w  # (typed; set at firm 0)
+    for f in range(p.firm_profit.shape[0]):
+        exposed = p.firm_profit[f] * p.us_tariff_exposure[f]
+        firm_paid = exposed * payoffs.us_margin_kept(tariff, p.margin[f], p)
+        firm_kept = _lobbying_weight_of(f, view, p) * firm_paid
+        if f == 0:
+            us_kept, us_paid = firm_kept, firm_paid
+        else:
+            us_kept, us_paid = us_kept + firm_kept, us_paid + firm_paid
     us_volume = volume * shock
     us_profit = us_volume * us_paid
-    support = share * (loss + exposed * shock - us_profit)
-    welfare = china_w + us_w - (p.mcpf - 1.0) * support
-    exposed_part = exposed_kept * shock * share
-    return welfare + china_kept + (1.0 - share) * us_volume * us_kept + exposed_part
+    support = share * (china.loss + china.exposed * shock - us_profit)
+    welfare = china.welfare + us_w - (p.mcpf - 1.0) * support
+    exposed_part = china.exposed_kept * shock * share
+    return welfare + china.kept + (1.0 - share) * us_volume * us_kept + exposed_part
 
 
-def _firm_objective_terms(
-    f: int, c: np.ndarray, inst: Instruments, view: WorldView, p: Params, shock: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Firm ``f``'s parts of :func:`option_objective`: its China-side loss, its lobbied China
-    profit with support, its US exposure (unlobbied, lobbied) and its kept US margin (lobbied,
-    unlobbied)."""
-    firm = entry(payoffs.firm_profiles(p), f)
-    weight = lobbying_weight(
+def _lobbying_weight_of(f: int, view: WorldView, p: Params) -> np.ndarray:
+    """Firm ``f``'s weight in the objective at its last effort (:func:`lobbying_weight`)."""
+    return lobbying_weight(
         p.lobbying_efficiency[f], p.lobbying_strength[f], view.effort[f], p.welfare_weight
-    )
-    china = payoffs.firm_china_terms(
-        c, inst.access, inst.restriction, view.dependence, shock, view.china_share[f], firm, p
-    )
-    exposed = firm.profit * firm.us_exposure
-    kept = exposed * payoffs.us_margin_kept(inst.tariff, firm.margin, p)
-    share = p.firm_support_share
-    return (
-        china.loss,
-        (china.profit + share * china.loss) * weight,
-        exposed,
-        weight * exposed,
-        weight * kept,
-        kept,
     )
 
 

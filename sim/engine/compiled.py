@@ -134,8 +134,9 @@ _SHARED = (
     payoffs.firm_china_terms,
     payoffs.us_margin_kept,
     policies.instruments_at_excess,
-    policies.option_objective,
-    policies._firm_objective_terms,
+    policies.objective_china_part,
+    policies.objective_us_part,
+    policies._lobbying_weight_of,
     policies.lobbying_weight,
 )
 for _fn in _SHARED:
@@ -149,17 +150,27 @@ _WORLD_FIELDS = tuple(n for n in _WORLD_FIELDS if n != "compliance_menu")
 ParamArrays = collections.namedtuple("ParamArrays", _WORLD_FIELDS)  # type: ignore[misc]
 
 
-def param_arrays(p: Params) -> Any:
-    """The per-world arrays of ``p`` (world axis last) as a NamedTuple numba can type.
+def _plain(x: np.ndarray) -> np.ndarray:
+    """``x`` as a C-contiguous, writable array (a copy only if it is not one already): every
+    call then gives the kernels the same argument types (one compilation, not one per layout)."""
+    if x.flags.c_contiguous and x.flags.writeable:
+        return x
+    return np.array(x, order="C")
 
-    Contiguous copies where ``p`` holds views (a block of a larger batch), so that every
-    batch gives the kernels the same argument types (one compilation, not one per layout).
-    """
-    return ParamArrays(*(np.array(getattr(p, name), order="C") for name in _WORLD_FIELDS))
+
+#: The last parameters converted, and their arrays (a block's rounds reuse them).
+_LAST_PARAMS: list[Any] = [None, None]
+
+
+def param_arrays(p: Params) -> Any:
+    """The per-world arrays of ``p`` (world axis last) as a NamedTuple numba can type."""
+    if _LAST_PARAMS[0] is not p:
+        _LAST_PARAMS[:] = [p, ParamArrays(*(_plain(getattr(p, n)) for n in _WORLD_FIELDS))]
+    return _LAST_PARAMS[1]
 
 
 def _contiguous(record: Any) -> Any:
-    return type(record)(*(np.array(x, order="C") for x in record))
+    return type(record)(*(_plain(np.asarray(x)) for x in record))
 
 
 # --- the kernels -------------------------------------------------------------------------
@@ -177,7 +188,11 @@ def _objective_kernel(
     out: np.ndarray,
 ) -> None:
     """``out[k, s, g, m]``: :func:`policies.option_objective` in world k at severity s, deal g,
-    compliance cell m (world-major, so that a world's options are contiguous in memory)."""
+    compliance cell m (world-major, so that a world's options are contiguous in memory).
+
+    China's instruments and the objective's China part do not depend on the deal level
+    (``ex`` is read at deal 0): they are evaluated once per cell.
+    """
     n, n_opt, n_deal, n_cell = out.shape
     for k in range(n):
         pk = world(params, k)
@@ -187,15 +202,20 @@ def _objective_kernel(
         for s in range(n_opt):
             us_s = elementwise.entry(us_k, s)
             cn_s = elementwise.entry(cn_k, s)
-            for g in range(n_deal):
-                deal = g_menu[g]
-                for m in range(n_cell):
-                    c = c_menu[m]
-                    inst = policies.instruments_at_excess(
-                        c, deal, us_s, cn_s, vk, pk, ex[k, s, g, m]
-                    )
-                    out[k, s, g, m] = policies.option_objective(
-                        c, deal, inst, volume[k, s, g, m], vk, pk, us_s.demand, shock[k]
+            for m in range(n_cell):
+                c = c_menu[m]
+                # option_objective, its China part once for every deal level
+                inst = policies.instruments_at_excess(
+                    c, g_menu[0], us_s, cn_s, vk, pk, ex[k, s, 0, m]
+                )
+                china = policies.objective_china_part(
+                    c, inst.access, inst.restriction, vk, pk, us_s.demand, shock[k]
+                )
+                for g in range(n_deal):
+                    deal = g_menu[g]
+                    tariff = payoffs.realized_tariff(c, deal, us_s)
+                    out[k, s, g, m] = policies.objective_us_part(
+                        china, tariff, volume[k, s, g, m], deal, vk, pk, shock[k]
                     )
 
 
@@ -207,7 +227,7 @@ def _world_major(x: np.ndarray, full: tuple[int, ...]) -> np.ndarray:
 def _options(stance: Any, n_opt: int, n: int) -> Any:
     """A stance's fields as contiguous ``(n_opt, N)`` arrays (a single stance repeated)."""
     return type(stance)(
-        *(np.array(np.broadcast_to(np.reshape(x, (-1, n)), (n_opt, n))) for x in stance)
+        *(np.array(np.broadcast_to(np.reshape(x, (-1, n)), (n_opt, n)), order="C") for x in stance)
     )
 
 
