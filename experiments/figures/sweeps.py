@@ -190,7 +190,7 @@ def run_design(
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     noise: str = "calibrated",
 ) -> tuple[pd.DataFrame, SweepPlan]:
-    """Run a design on the batch engine in-process, as a sweep would; (run table, plan).
+    """Run a design on the batch engine (compiled kernels) in-process, as a sweep would; (run table, plan).
 
     ``spec`` is a sweep section (grid/lhs/sobol, replicates, base_seed); ``cfg`` gives the
     rounds and the base calibration and scenario (a ``calibration`` or ``scenario`` axis
@@ -210,7 +210,7 @@ def run_design(
         "calibration": load_calibration(cal_name).to_dict(),
         "scenario": load_scenario(sc_name),
         "rounds": cfg["rounds"],
-        "engine": "batch",
+        "engine": "numba",
     }
     plan = at_noise(plan_sweep({**spec, "name": name, "chunks": 1}, base), noise)
     n_chunks = max(1, math.ceil(plan.n_runs / CHUNK_RUNS))

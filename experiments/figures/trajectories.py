@@ -129,7 +129,7 @@ def _scenario_frames(cfg: Mapping[str, Any], sc_name: str, noise: str) -> list[p
     reps, base_seed, rounds = int(cfg["replicates"]), int(cfg["base_seed"]), int(cfg["rounds"])
     seeds = np.arange(base_seed, base_seed + reps, dtype=np.int64)
     p = build_params(cal, load_scenario(sc_name), rounds, reps)
-    res = run_batch(p, seeds, record_rounds=True)
+    res = run_batch(p, seeds, record_rounds=True, compiled=True)
     frames = [
         _frame(np.asarray(res.rounds[v], dtype=np.float64), sc_name, base.name, noise, v, reps)
         for v in VARIABLES

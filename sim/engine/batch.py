@@ -91,7 +91,10 @@ def run_batch(
     if threads < 1:
         raise ValueError(f"threads: must be >= 1, got {threads}")
     objective = policies.objective_menu
-    if compiled:
+    strategic = (p.us_policy == policies.STRATEGIC).any() or (
+        p.china_policy == policies.STRATEGIC
+    ).any()
+    if compiled and strategic:  # (the kernels evaluate strategic states' anticipation only)
         from sim.engine import compiled as kernels
 
         objective = kernels.objective_menu
