@@ -12,7 +12,7 @@ never depend on which batch it runs in.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,10 +76,10 @@ def unique_seed_draws(seeds: np.ndarray, rounds: int, n_firms: int) -> BatchDraw
     z = np.empty((n, rounds))
     bits = np.random.PCG64(0)
     gen = np.random.Generator(bits)
-    state: dict = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0}
+    state: dict[str, Any] = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0}
     for i, (pcg_state, inc) in enumerate(pcg64_states(unique)):
         state["state"] = {"state": pcg_state, "inc": inc}
-        bits.state = state
+        bits.state = state  # type: ignore[assignment]
         gen.random(out=setup[i])
         gen.random(out=u[i])
         gen.standard_normal(out=z[i])
@@ -114,7 +114,7 @@ def _seed_sequence_words(seeds: np.ndarray) -> list[np.ndarray]:
         return value ^ (value >> np.uint32(16))
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
+        result: np.ndarray = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
         return result ^ (result >> np.uint32(16))
 
     with np.errstate(over="ignore"):
