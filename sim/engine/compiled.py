@@ -190,10 +190,13 @@ def _objective_kernel(
     """``out[k, s, g, m]``: :func:`policies.option_objective` in world k at severity s, deal g,
     compliance cell m (world-major, so that a world's options are contiguous in memory).
 
-    China's instruments and the objective's China part do not depend on the deal level
-    (``ex`` is read at deal 0): they are evaluated once per cell.
+    China's instruments and the objective's China part do not depend on the deal level:
+    they are evaluated once per cell. ``ex`` (the expected excess) and ``volume`` (the US
+    import volume, numpy's ``**``) are ``(N, S', G', M)``, with ``S'``, ``G'`` 1 where they do
+    not vary.
     """
     n, n_opt, n_deal, n_cell = out.shape
+    ex_s, vol_s, vol_g = ex.shape[1] > 1, volume.shape[1] > 1, volume.shape[2] > 1
     for k in range(n):
         pk = world(params, k)
         vk = world(view, k)
@@ -205,23 +208,26 @@ def _objective_kernel(
             for m in range(n_cell):
                 c = c_menu[m]
                 # option_objective, its China part once for every deal level
-                inst = policies.instruments_at_excess(
-                    c, g_menu[0], us_s, cn_s, vk, pk, ex[k, s, 0, m]
-                )
+                ex_km = ex[k, s if ex_s else 0, 0, m]
+                inst = policies.instruments_at_excess(c, g_menu[0], us_s, cn_s, vk, pk, ex_km)
                 china = policies.objective_china_part(
                     c, inst.access, inst.restriction, vk, pk, us_s.demand, shock[k]
                 )
                 for g in range(n_deal):
                     deal = g_menu[g]
                     tariff = payoffs.realized_tariff(c, deal, us_s)
+                    vol = volume[k, s if vol_s else 0, g if vol_g else 0, m]
                     out[k, s, g, m] = policies.objective_us_part(
-                        china, tariff, volume[k, s, g, m], deal, vk, pk, shock[k]
+                        china, tariff, vol, deal, vk, pk, shock[k]
                     )
 
 
 def _world_major(x: np.ndarray, full: tuple[int, ...]) -> np.ndarray:
-    """``x`` (broadcastable to ``full`` = (S, G, M, N)) as a contiguous (N, S, G, M) array."""
-    return np.array(np.moveaxis(np.broadcast_to(x, full), -1, 0), order="C")
+    """``x`` (broadcastable to ``full`` = (S, G, M, N)) as a contiguous (N, S', G', M) array,
+    ``S'`` and ``G'`` 1 where ``x`` does not vary along them (the kernel reads index 0 there)."""
+    lead = np.reshape(x, (1,) * (4 - np.ndim(x)) + np.shape(x))
+    target = (lead.shape[0], lead.shape[1], full[2], full[3])
+    return np.array(np.moveaxis(np.broadcast_to(lead, target), -1, 0), order="C")
 
 
 def _options(stance: Any, n_opt: int, n: int) -> Any:
