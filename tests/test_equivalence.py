@@ -7,7 +7,9 @@ the same elementwise functions on the same draws, so no tolerance is needed).
 The batch engine with compiled kernels (``engine=numba``, :mod:`sim.engine.compiled`) is held
 to the numpy batch engine the same way: every named scenario under its own (strategic) and
 reactive states, both calibrations, per-world overrides, blocks that cut a batch unevenly,
-and reactive, strategic and scripted policies side by side.
+and every policy kind (reactive, strategic, scripted) for each actor side by side, on both
+calibrations; each comparison also checks that the compiled kernel ran exactly where a state is
+strategic.
 """
 
 import numpy as np
@@ -106,10 +108,19 @@ def test_strategic_reactive_and_scripted_policies_agree(article):
 
 # --------------------------------------------------------------------------- compiled kernels
 def _compare_compiled(calibration, scenario, rounds=24, n=16, overrides=None, block_size=5):
+    from sim.engine import compiled
+
     p = build_params(calibration, scenario, rounds, n, overrides)
     seeds = np.arange(n) * 3 + 1
     numpy_run = run_batch(p, seeds, record_rounds=True, block_size=block_size)
-    compiled_run = run_batch(p, seeds, record_rounds=True, block_size=block_size, compiled=True)
+    calls = []
+    kernel = compiled.objective_menu
+    with pytest.MonkeyPatch.context() as mp:  # count the compiled menus actually evaluated
+        mp.setattr(compiled, "objective_menu", lambda *a: calls.append(1) or kernel(*a))
+        compiled_run = run_batch(p, seeds, record_rounds=True, block_size=block_size, compiled=True)
+    strategic = "strategic" in (scenario.us_policy, scenario.china_policy)
+    # the kernel runs exactly where a state is strategic (else the identity proves nothing)
+    assert (len(calls) > 0) == strategic, (scenario.name, len(calls))
     for col, values in numpy_run.rounds.items():
         np.testing.assert_array_equal(
             compiled_run.rounds[col], values, err_msg=f"{scenario.name} column {col}"
@@ -149,26 +160,36 @@ def test_compiled_engine_agrees_where_strategic_states_escalate(article):
     assert len(np.unique(run.rounds["us_tariff"])) > 10
 
 
-def test_compiled_engine_agrees_for_every_policy_kind(article):
-    scripted = Scenario(
-        name="scripted",
-        us_policy="scripted",
-        china_policy="strategic",
-        japan_policy="reactive",
+#: (US, China, Japan) policies: every kind for every actor, and strategic states beside
+#: reactive and scripted ones (the stances the kernel reads then differ in shape).
+POLICY_KINDS = [
+    ("scripted", "strategic", "reactive"),
+    ("strategic", "scripted", "strategic"),
+    ("strategic", "strategic", "reactive"),
+    ("strategic", "reactive", "strategic"),
+    ("reactive", "strategic", "strategic"),
+    ("strategic", "strategic", "scripted"),
+    ("scripted", "scripted", "scripted"),
+]
+
+
+@pytest.mark.parametrize("us, china, japan", POLICY_KINDS)
+@pytest.mark.parametrize("calibration_name", ["article", "corrected"])
+def test_compiled_engine_agrees_for_every_policy_kind(calibration_name, us, china, japan, request):
+    scenario = Scenario(
+        name=f"{us}_{china}_{japan}",
+        us_policy=us,
+        china_policy=china,
+        japan_policy=japan,
+        us_tariff_level=0.3,
         us_tariff_path=[0.02, 0.1, 0.25],
         us_demand_path=[0.6, 0.8, 1.0],
-    )
-    _compare_compiled(article, scripted, rounds=12, n=8)
-    mixed = Scenario(
-        name="mixed",
-        us_policy="strategic",
-        china_policy="scripted",
         cn_restriction_path=[0.0, 0.3],
         cn_access_path=[1.0, 0.8],
+        japan_compliance_path=[0.5, 0.3, 0.6],
     )
-    _compare_compiled(article, mixed, rounds=12, n=8)
-    reactive_japan = Scenario(name="reactive_japan", japan_policy="reactive")
-    _compare_compiled(article, reactive_japan, rounds=12, n=8)
+    calibration = request.getfixturevalue(calibration_name)
+    _compare_compiled(calibration, scenario, rounds=12, n=8, overrides=_mixed_overrides(8))
 
 
 def test_compiled_engine_is_an_engine_choice(article, scenarios):
