@@ -1,16 +1,25 @@
-"""Benchmark: mesa.batch_run vs a plain Mesa loop vs the batch engine, side by side in one run.
+"""Benchmark: mesa.batch_run, a plain Mesa loop, the numpy batch engine and numba, in one run.
 
     python -m experiments.bench_engine [--points-tariff 20 --points-pressure 10 --seeds 10]
-                                       [--sizes 2000 10000 100000] [--million] [--threads 1]
+                                       [--states own|strategic|reactive] [--mesa-runs 100]
+                                       [--sizes 2000 10000] [--threads 1 2]
+                                       [--million] [--million-chunks 10]
 
 One grid (US tariff level x US security pressure on the baseline, 200 points x 10 seeds x
-40 rounds by default) runs through (a) ``mesa.batch_run`` on the Mesa model, (b) a plain
-loop over Mesa model runs, (c) the batch engine at several batch sizes (the grid repeated
-with more seeds). Prints runs per second, nanoseconds per world-round, peak memory
-(tracemalloc, in a separate pass so it does not slow the timed pass) and ratios.
-``--million`` adds a 100 x 100 grid x 100 seeds x 40 rounds sweep, streamed in chunks of
-100,000 worlds, reduced to breakdown probabilities per cell. Outcomes of (a), (b) and (c)
-are checked to be identical.
+40 rounds by default) runs through (a) ``mesa.batch_run`` on the Mesa model and (b) a plain
+loop over Mesa model runs (the first ``--mesa-runs`` runs of the grid: the Mesa model costs
+milliseconds a round), then (c) the numpy batch engine and (d) the batch engine with
+compiled kernels (``engine=numba``) at each ``--threads`` and batch size (the grid repeated
+with more seeds). ``--states`` replaces both states' policies (``own``: the scenario's,
+strategic for the baseline). Prints runs per second, nanoseconds per world-round, peak
+memory (tracemalloc, in a separate 2-round pass: a batch's memory does not grow with its
+rounds, and tracing slows the timed pass), each method's speed-up over ``mesa.batch_run`` and
+numba's over numpy at the same size; the compile time of the kernels (from numba's cache,
+and from scratch); and whether every method gave the same outcome in every run.
+``--million`` adds a 100 x 100 grid x 100 seeds x 40 rounds sweep in chunks of 100,000
+worlds on the fastest engine, reduced to breakdown probabilities per cell; with
+``--million-chunks K`` only the first K of its 10 chunks run and the time is extrapolated
+(said so in the output).
 """
 
 from __future__ import annotations
@@ -76,13 +85,14 @@ def _record(rows: list[dict], method: str, runs: int, seconds: float, peak: floa
 
 
 def _bench_mesa_batch_run(
-    cal: Calibration, sc: Scenario, grid: pd.DataFrame, n_seeds: int, rows: list[dict]
+    cal: Calibration, sc: Scenario, grid: pd.DataFrame, rows: list[dict]
 ) -> pd.DataFrame:
     """(a) ``mesa.batch_run`` over the grid; one row per run (``seed``, ``breakdown_side``)."""
     import mesa
 
     from sim.engine.model import BalancingModel
 
+    n_seeds = int(grid["seed"].max()) + 1
     params = {
         "scenario": sc,
         "calibration": cal,
@@ -141,7 +151,7 @@ def _bench_mesa_loop(
         "(b) plain Mesa loop",
         len(grid),
         time.perf_counter() - t0,
-        _peak_mb(lambda: _mesa_loop(cal, sc, grid.iloc[:200])),
+        _peak_mb(lambda: _mesa_loop(cal, sc, grid.iloc[:10])),
     )
     return loop_sides
 
@@ -155,114 +165,174 @@ def _repeated_grid(grid: pd.DataFrame, size: int, n_seeds: int) -> pd.DataFrame:
     ).iloc[:size]
 
 
-def _bench_batch_engine(
+def _bench_batch_engines(
     cal: Calibration,
     sc: Scenario,
     grid: pd.DataFrame,
     n_seeds: int,
     sizes: list[int],
-    threads: int,
+    threads: list[int],
     rows: list[dict],
-) -> np.ndarray | None:
-    """(c) the batch engine at each size (and the grid's); outcome codes of the grid's size."""
+) -> dict[str, np.ndarray]:
+    """(c) numpy and (d) numba at each size and thread count; outcome codes at the grid's size."""
     from sim.core.params import build_params
     from sim.engine.batch import run_batch
 
     n = len(grid)
-    batch_sides = None
+    sides: dict[str, np.ndarray] = {}
     for size in sorted(set([n, *sizes])):
         g = _repeated_grid(grid, size, n_seeds)
         ov = {
             "us_tariff_slope": g["us_tariff_slope"].to_numpy(),
             "us_security_pressure": g["us_security_pressure"].to_numpy(),
         }
+        seeds = g["seed"].to_numpy()
+        for label, compiled in (("(c) numpy batch", False), ("(d) numba", True)):
+            for k in threads:
 
-        def batch(g: pd.DataFrame = g, ov: dict[str, np.ndarray] = ov) -> BatchResult:
-            p = build_params(cal, sc, ROUNDS, len(g), ov)
-            return run_batch(p, g["seed"].to_numpy(), threads=threads)
+                def batch(
+                    rounds: int = ROUNDS,
+                    k: int = k,
+                    compiled: bool = compiled,
+                    size: int = size,
+                    ov: dict[str, np.ndarray] = ov,
+                    seeds: np.ndarray = seeds,
+                ) -> BatchResult:
+                    p = build_params(cal, sc, rounds, size, ov)
+                    return run_batch(p, seeds, threads=k, compiled=compiled)
 
-        t0 = time.perf_counter()
-        res = batch()
-        seconds = time.perf_counter() - t0
-        _record(rows, f"(c) batch engine, {size:,} worlds", size, seconds, _peak_mb(batch))
-        if size == n:
-            batch_sides = res.outcomes["outcome"].cat.codes.to_numpy()
-    return batch_sides
+                t0 = time.perf_counter()
+                res = batch()
+                seconds = time.perf_counter() - t0
+                method = f"{label}, {k} thread{'s' if k > 1 else ''}, {size:,} worlds"
+                _record(rows, method, size, seconds, _peak_mb(lambda b=batch: b(2)))
+                rows[-1].update(engine="numba" if compiled else "numpy", size=size, threads=k)
+                if size == n:
+                    sides[method] = res.outcomes["outcome"].cat.codes.to_numpy()
+    return sides
+
+
+def _compile_times(cal: Calibration, sc: Scenario) -> None:
+    """Print the kernels' first-call time from numba's cache and from scratch (no cache)."""
+    import numba
+
+    from sim.core.params import build_params
+    from sim.engine import compiled
+
+    p = build_params(cal, sc, 2, 4)
+    cached = compiled.warm_up(p)
+    kernel = compiled._objective_kernel
+    fresh = numba.njit(nogil=True, error_model="numpy")(kernel.py_func)
+    compiled._objective_kernel = fresh
+    try:
+        scratch = compiled.warm_up(p)
+    finally:
+        compiled._objective_kernel = kernel
+    print(
+        f"numba kernels: first call {cached:.2f} s (from the cache), {scratch:.1f} s "
+        f"compiling from scratch (cache=True keeps it for later processes)"
+    )
 
 
 def _print_identical(
-    br: pd.DataFrame, loop_sides: np.ndarray, batch_sides: np.ndarray | None
+    br: pd.DataFrame, loop_sides: np.ndarray, batch: dict[str, np.ndarray]
 ) -> None:
-    """Print whether (a), (b) and (c) gave the same outcome per run, and the breakdown count."""
-    n = len(loop_sides)
-    br = br.sort_values(["us_tariff_slope", "us_security_pressure", "seed"]).reset_index(drop=True)
+    """Print whether every method gave the same outcome in every run, and the breakdown count."""
+    n_mesa = len(loop_sides)
+    br = br.sort_values(["us_tariff_slope", "us_security_pressure", "seed"])
     br_sides = br["breakdown_side"].to_numpy().astype(np.int64)
-    same = np.array_equal(br_sides, loop_sides) and np.array_equal(loop_sides, batch_sides)
+    same = np.array_equal(br_sides, loop_sides)
+    ref = next(iter(batch.values()))
+    same = same and all(np.array_equal(v, ref) for v in batch.values())
+    # the Mesa runs are the grid's first runs: the batch engines' outcomes there must match
+    same = same and np.array_equal(ref[:n_mesa], loop_sides)
     print(
-        f"identical outcomes across (a), (b), (c): {same}  (breakdowns: {int((loop_sides > 0).sum())} of {n})"
+        f"identical outcomes across (a), (b), (c), (d): {same}  "
+        f"(breakdowns: {int((ref > 0).sum())} of {len(ref)})"
     )
 
 
 def _print_table(rows: list[dict]) -> None:
-    """Print the results table, with each method's speedup over ``mesa.batch_run``."""
+    """Print the results table: speed-up over ``mesa.batch_run``, numba's over numpy."""
     table = pd.DataFrame(rows)
     base = table.loc[0, "runs_per_s"]
-    table["speedup_vs_batch_run"] = table["runs_per_s"] / base
-    with pd.option_context("display.width", 200, "display.float_format", lambda x: f"{x:,.2f}"):
+    table["x_batch_run"] = table["runs_per_s"] / base
+    numpy_rate = {
+        (r.size, r.threads): r.runs_per_s for r in table.itertuples() if r.engine == "numpy"
+    }
+    table["numba_x_numpy"] = [
+        r.runs_per_s / numpy_rate[(r.size, r.threads)] if r.engine == "numba" else np.nan
+        for r in table.itertuples()
+    ]
+    table = table.drop(columns=["engine", "size", "threads"])
+    with pd.option_context("display.width", 220, "display.float_format", lambda x: f"{x:,.2f}"):
         print()
         print(table.to_string(index=False))
 
 
-def _million_sweep(cal: Calibration, sc: Scenario, threads: int) -> np.ndarray:
-    """Breakdown probability per cell of a 100 x 100 grid x 100 seeds, 100,000 worlds a chunk."""
+def _million_sweep(
+    cal: Calibration, sc: Scenario, threads: int, compiled: bool, chunks: int
+) -> np.ndarray:
+    """Breakdown probability per cell of a 100 x 100 grid x 100 seeds, 100,000 worlds a chunk
+    (the first ``chunks`` of the 10 chunks)."""
     from sim.core.params import build_params
     from sim.engine.batch import run_batch
 
     tl, pr = np.meshgrid(np.linspace(0.0, 0.6, 100), np.linspace(0.4, 1.0, 100), indexing="ij")
     cells = pd.DataFrame({"us_tariff_slope": tl.ravel(), "us_security_pressure": pr.ravel()})
     per_chunk = 1000  # cells per chunk x 100 seeds = 100,000 worlds
-    broke = np.zeros(len(cells))
-    for start in range(0, len(cells), per_chunk):
+    broke = np.full(len(cells), np.nan)
+    for start in range(0, per_chunk * chunks, per_chunk):
         c = cells.iloc[start : start + per_chunk]
         ov = {k: np.repeat(c[k].to_numpy(), 100) for k in c.columns}
         p = build_params(cal, sc, ROUNDS, len(c) * 100, ov)
-        out = run_batch(p, np.tile(np.arange(100), len(c)), threads=threads).outcomes
+        seeds = np.tile(np.arange(100), len(c))
+        out = run_batch(p, seeds, threads=threads, compiled=compiled).outcomes
         broke[start : start + len(c)] = (
             (out["breakdown_round"].to_numpy() >= 0).reshape(-1, 100).mean(axis=1)
         )
     return broke
 
 
-def _bench_million(cal: Calibration, sc: Scenario, threads: int) -> None:
-    """Time the million-run sweep (with tracemalloc on) and print its line."""
+def _bench_million(
+    cal: Calibration, sc: Scenario, threads: int, compiled: bool, chunks: int
+) -> None:
+    """Time the million-run sweep (or its first ``chunks`` chunks) and print its line."""
+    engine = "numba" if compiled else "numpy"
     print(
-        "\nmillion-run sweep: 100 x 100 grid x 100 seeds x 40 rounds, streamed in chunks of 100,000"
+        f"\nmillion-run sweep: 100 x 100 grid x 100 seeds x 40 rounds, chunks of 100,000 worlds, "
+        f"{engine}, {threads} thread{'s' if threads > 1 else ''}"
     )
     gc.collect()
-    tracemalloc.start()
     t0 = time.perf_counter()
-    broke = _million_sweep(cal, sc, threads)
+    broke = _million_sweep(cal, sc, threads, compiled, chunks)
     seconds = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    runs = chunks * 100_000
+    total = seconds * 1_000_000 / runs
+    what = (
+        "" if chunks == 10 else f" (extrapolated from {chunks} of the 10 chunks, {seconds:.0f} s)"
+    )
+    done = broke[~np.isnan(broke)]
     print(
-        f"  1,000,000 runs in {seconds:.1f} s ({1e6 / seconds:,.0f} runs/s, "
-        f"{seconds / 4e7 * 1e9:.0f} ns per world-round, timed with tracemalloc on); "
-        f"peak traced memory {peak / 2**20:,.0f} MB; process max RSS "
+        f"  1,000,000 runs in {total:,.0f} s{what} ({1e6 / total:,.0f} runs/s, "
+        f"{total / 4e7 * 1e9:,.0f} ns per world-round); process max RSS "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:,.0f} MB; "
-        f"cells with any breakdown: {(broke > 0).sum()} of {len(broke)}"
+        f"cells with any breakdown: {(done > 0).sum()} of {len(done)}"
     )
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line: grid size, batch sizes, threads, --million."""
+    """The command line: grid size, states, Mesa runs, batch sizes, threads, --million."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points-tariff", type=int, default=20)
     ap.add_argument("--points-pressure", type=int, default=10)
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--sizes", type=int, nargs="*", default=[2_000, 10_000, 100_000])
-    ap.add_argument("--threads", type=int, default=1, help="threads for the batch engine")
+    ap.add_argument("--states", choices=["own", "strategic", "reactive"], default="own")
+    ap.add_argument("--mesa-runs", type=int, default=100, help="grid runs for (a) and (b)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[2_000, 10_000])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--million", action="store_true", help="also run the 1,000,000-run sweep")
+    ap.add_argument("--million-chunks", type=int, default=10, choices=range(1, 11))
     return ap.parse_args(argv)
 
 
@@ -272,19 +342,27 @@ def main(argv: list[str] | None = None) -> int:
     from sim.catalog import load_calibration, load_scenario
 
     cal = load_calibration("article")
-    sc = load_scenario("baseline")
+    states = {} if args.states == "own" else {"us_policy": args.states, "china_policy": args.states}
+    sc = load_scenario("baseline", **states)
     grid = _grid(args.points_tariff, args.points_pressure, args.seeds)
+    mesa_grid = grid.iloc[: args.mesa_runs]
     rows: list[dict] = []
     print(
-        f"grid: {args.points_tariff} x {args.points_pressure} points x {args.seeds} seeds x {ROUNDS} rounds = {len(grid):,} runs"
+        f"grid: {args.points_tariff} x {args.points_pressure} points x {args.seeds} seeds x "
+        f"{ROUNDS} rounds = {len(grid):,} runs (Mesa: the first {len(mesa_grid):,}); states: "
+        f"US {sc.us_policy}, China {sc.china_policy}"
     )
-    br = _bench_mesa_batch_run(cal, sc, grid, args.seeds, rows)
-    loop_sides = _bench_mesa_loop(cal, sc, grid, rows)
-    batch_sides = _bench_batch_engine(cal, sc, grid, args.seeds, args.sizes, args.threads, rows)
+    _compile_times(cal, sc)
+    br = _bench_mesa_batch_run(cal, sc, mesa_grid, rows)
+    loop_sides = _bench_mesa_loop(cal, sc, mesa_grid, rows)
+    batch_sides = _bench_batch_engines(cal, sc, grid, args.seeds, args.sizes, args.threads, rows)
     _print_identical(br, loop_sides, batch_sides)
     _print_table(rows)
     if args.million:
-        _bench_million(cal, sc, args.threads)
+        fastest = min(rows[2:], key=lambda r: r["ns_per_world_round"])
+        _bench_million(
+            cal, sc, fastest["threads"], fastest["engine"] == "numba", args.million_chunks
+        )
     return 0
 
 

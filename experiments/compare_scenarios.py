@@ -1,7 +1,7 @@
 """Compare the named scenarios over many seeds and print a summary table.
 
     python -m experiments.compare_scenarios [--seeds 100] [--rounds 40] [--calibration article]
-                                            [--engine batch|mesa] [--out results/runs/comparison]
+                                            [--engine batch|numba|mesa] [--out results/runs/comparison]
                                             [--scenarios baseline examples/tariff_deal_2025 ...]
 
 Per scenario, at the calibrated noise and near best response (every temperature / 10): the
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=100, help="seeds 0..N-1 per scenario")
     ap.add_argument("--rounds", type=int, default=40, help="quarters per run")
     ap.add_argument("--calibration", default="article")
-    ap.add_argument("--engine", default="batch", choices=["batch", "mesa"])
+    ap.add_argument("--engine", default="batch", choices=["batch", "numba", "mesa"])
     ap.add_argument("--scenarios", nargs="*", default=None, help="default: the named scenarios")
     ap.add_argument(
         "--noise", nargs="*", default=list(NOISE), choices=list(NOISE), help="noise levels"

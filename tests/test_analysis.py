@@ -145,6 +145,18 @@ def test_sobol_indices_rank_the_driving_parameter_first():
         A.sobol_indices(runs.iloc[:-1], problem)
 
 
+def test_sobol_indices_take_the_values_from_the_design_points():
+    runs, problem = _sobol_runs()
+    ranges = [ParamRange(n, 0.0, 1.0) for n in problem["names"]]
+    points = sobol_design(ranges, 256, seed=2).points
+    lean = runs.drop(columns=problem["names"])  # one value per point, not per run
+    pd.testing.assert_frame_equal(
+        A.sobol_indices(lean, problem, seed=0, points=points),
+        A.sobol_indices(runs, problem, seed=0),
+        check_exact=True,
+    )
+
+
 def test_prim_box_finds_the_breakdown_region():
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.random((1500, 3)), columns=["a", "b", "c"]).astype("float32")

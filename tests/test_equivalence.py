@@ -1,8 +1,15 @@
-"""The batch engine and the Mesa model give identical trajectories and outcomes.
+"""The engines give identical trajectories and outcomes: Mesa, the numpy batch engine, numba.
 
 Every named scenario (strategic states by default), both calibrations, 20 seeds each, plus
 reactive and scripted policies: per-round tables and outcome rows must be equal to the last bit (both engines call
 the same elementwise functions on the same draws, so no tolerance is needed).
+
+The batch engine with compiled kernels (``engine=numba``, :mod:`sim.engine.compiled`) is held
+to the numpy batch engine the same way: every named scenario under its own (strategic) and
+reactive states, both calibrations, per-world overrides, blocks that cut a batch unevenly,
+and every policy kind (reactive, strategic, scripted) for each actor side by side, on both
+calibrations; each comparison also checks that the compiled kernel ran exactly where a state is
+strategic.
 """
 
 import numpy as np
@@ -116,3 +123,102 @@ def test_strategic_reactive_and_scripted_policies_agree(article):
         cn_access_path=[1.0, 0.8],
     )
     _compare(article, scripted, rounds=12, seeds=list(range(4)))
+
+
+# --------------------------------------------------------------------------- compiled kernels
+def _compare_compiled(calibration, scenario, rounds=24, n=16, overrides=None, block_size=5):
+    from sim.engine import compiled
+
+    p = build_params(calibration, scenario, rounds, n, overrides)
+    seeds = np.arange(n) * 3 + 1
+    numpy_run = run_batch(p, seeds, record_rounds=True, block_size=block_size)
+    calls = []
+    kernel = compiled.objective_menu
+    with pytest.MonkeyPatch.context() as mp:  # count the compiled menus actually evaluated
+        mp.setattr(compiled, "objective_menu", lambda *a: calls.append(1) or kernel(*a))
+        compiled_run = run_batch(p, seeds, record_rounds=True, block_size=block_size, compiled=True)
+    strategic = "strategic" in (scenario.us_policy, scenario.china_policy)
+    # the kernel runs exactly where a state is strategic (else the identity proves nothing)
+    assert (len(calls) > 0) == strategic, (scenario.name, len(calls))
+    for col, values in numpy_run.rounds.items():
+        np.testing.assert_array_equal(
+            compiled_run.rounds[col], values, err_msg=f"{scenario.name} column {col}"
+        )
+    pd.testing.assert_frame_equal(compiled_run.outcomes, numpy_run.outcomes, check_exact=True)
+    return numpy_run
+
+
+def _mixed_overrides(n):
+    # uneven per-world values of a money figure, a share, a firm entry and a temperature
+    return {
+        "rare_earth_dependence": np.linspace(0.3, 0.9, n),
+        "lobbying_strength": np.linspace(0.0, 3.0, n),
+        "firms.toyota.china_profit_share": np.linspace(0.1, 0.5, n),
+        "us_temperature": np.linspace(0.02, 0.5, n),
+    }
+
+
+@pytest.mark.parametrize("states", ["own", "reactive"])
+@pytest.mark.parametrize("calibration_name", ["article", "corrected"])
+@pytest.mark.parametrize("scenario_name", scenario_names())
+def test_compiled_and_numpy_batch_engines_agree(calibration_name, scenario_name, states, request):
+    calibration = request.getfixturevalue(calibration_name)
+    policies = {} if states == "own" else {"us_policy": states, "china_policy": states}
+    scenario = load_scenario(scenario_name, **policies)
+    _compare_compiled(calibration, scenario, overrides=_mixed_overrides(16))
+
+
+def test_compiled_engine_agrees_where_strategic_states_escalate(article):
+    # strategic states at a harsh escalation, so that the severities chosen differ by world
+    n = 24
+    overrides = {
+        "escalation.us_tariff_level": np.linspace(0.2, 1.0, n),
+        "cn_coercion": np.linspace(0.0, 1.0, n),
+    }
+    run = _compare_compiled(article, load_scenario("us_escalation"), n=n, overrides=overrides)
+    assert len(np.unique(run.rounds["us_tariff"])) > 10
+
+
+#: (US, China, Japan) policies: every kind for every actor, and strategic states beside
+#: reactive and scripted ones (the stances the kernel reads then differ in shape).
+POLICY_KINDS = [
+    ("scripted", "strategic", "reactive"),
+    ("strategic", "scripted", "strategic"),
+    ("strategic", "strategic", "reactive"),
+    ("strategic", "reactive", "strategic"),
+    ("reactive", "strategic", "strategic"),
+    ("strategic", "strategic", "scripted"),
+    ("scripted", "scripted", "scripted"),
+]
+
+
+@pytest.mark.parametrize("us, china, japan", POLICY_KINDS)
+@pytest.mark.parametrize("calibration_name", ["article", "corrected"])
+def test_compiled_engine_agrees_for_every_policy_kind(calibration_name, us, china, japan, request):
+    scenario = Scenario(
+        name=f"{us}_{china}_{japan}",
+        us_policy=us,
+        china_policy=china,
+        japan_policy=japan,
+        us_tariff_level=0.3,
+        us_tariff_path=[0.02, 0.1, 0.25],
+        us_demand_path=[0.6, 0.8, 1.0],
+        cn_restriction_path=[0.0, 0.3],
+        cn_access_path=[1.0, 0.8],
+        japan_compliance_path=[0.5, 0.3, 0.6],
+    )
+    calibration = request.getfixturevalue(calibration_name)
+    _compare_compiled(calibration, scenario, rounds=12, n=8, overrides=_mixed_overrides(8))
+
+
+def test_compiled_engine_is_an_engine_choice(article, scenarios):
+    from sim.engine.runner import run_seeds, run_single
+
+    a = run_seeds(article, scenarios["baseline"], 12, range(6), engine="numba")
+    b = run_seeds(article, scenarios["baseline"], 12, range(6), engine="batch")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    one = run_single(article, scenarios["baseline"], 12, 3, engine="numba")
+    ref = run_single(article, scenarios["baseline"], 12, 3, engine="mesa")
+    pd.testing.assert_frame_equal(
+        one.rounds, ref.rounds[one.rounds.columns], check_exact=True, check_dtype=False
+    )

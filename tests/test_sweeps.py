@@ -23,6 +23,7 @@ from sim.catalog import CONF_DIR as CONFIG_DIR
 from sim.cli.launch import sweep_plan
 from sim.cli.schema import register_configs
 from sim.core.errors import ConfigError
+from sim.core.params import build_params
 from sim.sweep.design import (
     ParamRange,
     assumption_names,
@@ -491,3 +492,69 @@ def test_a_scenario_axis_carries_the_configs_changes_to_every_scenario():
     )
     with pytest.raises(ConfigError, match="scenario.escalation"):
         plan_sweep(spec, {"calibration": cal, "scenario": changed, "rounds": 4})
+
+
+# --------------------------------------------------------------------------- cost of a sweep
+
+
+def test_chunks_are_sized_from_the_runs_and_the_workers():
+    from sim.sweep.design import CHUNK_RUNS, auto_chunks
+
+    assert auto_chunks(8_820) == 1  # a small sweep: one chunk, no per-chunk cost
+    assert auto_chunks(8_820, workers=2) == 2  # every worker busy
+    assert auto_chunks(5 * CHUNK_RUNS, workers=2) == 6  # a multiple of the workers
+    assert auto_chunks(3, workers=8) == 3  # never more chunks than runs
+    plan = sweep_plan(compose_cfg(["+experiment=breakdown_grid"]))
+    assert len(plan.chunks) == 1
+
+
+def test_plan_keeps_values_per_point_and_joins_them_per_chunk():
+    plan = sweep_plan(compose_cfg([*SMOKE, "sweep.chunks=3"]))
+    assert not set(plan.design.params) & set(plan.runs.columns)  # no value per run
+    full = run_table(plan.design, 4)
+    for i in range(len(plan.chunks)):
+        rows = plan.chunk_runs(i)
+        a, b = plan.chunks[i]
+        for p in plan.design.params:
+            assert rows[p].tolist() == full[p].iloc[a:b].tolist()
+        assert rows.index.tolist() == list(range(a, b))
+
+
+def test_parameters_taken_per_run_equal_parameters_built_per_run(article, scenarios):
+    from dataclasses import fields
+
+    points = {"escalation.us_tariff_slope": np.array([0.1, 0.7, 0.4]), "alliance_value": 1.5}
+    index = np.array([2, 0, 0, 1, 2, 1])
+    per_run = {k: np.broadcast_to(v, (3,))[index] for k, v in points.items()}
+    sc = scenarios["us_escalation"]
+    taken = build_params(article, sc, 8, 3, points).take(index)
+    build = build_params(article, sc, 8, len(index), per_run)
+    for f in fields(build):
+        np.testing.assert_array_equal(getattr(taken, f.name), getattr(build, f.name), f.name)
+
+
+def test_the_numpy_and_compiled_engines_share_a_sweep():
+    batch = sweep_plan(compose_cfg([*SMOKE, "engine=batch"]))
+    numba = sweep_plan(compose_cfg([*SMOKE, "engine=numba"]))
+    assert batch.config_hash == numba.config_hash and numba.engine == "numba"
+    mesa = sweep_plan(compose_cfg([*SMOKE, "engine=mesa"]))
+    assert mesa.config_hash != batch.config_hash
+
+
+def test_a_basic_launch_composes_once_and_runs_in_process(monkeypatch, tmp_path):
+    from sim.cli import launch
+
+    calls = []
+    real = launch.sweep_plan
+    monkeypatch.setattr(launch, "sweep_plan", lambda cfg: calls.append(1) or real(cfg))
+    ready = launch.prepare_launch([*SMOKE, f"sweep.output_dir={tmp_path}", "sweep.progress=false"])
+    assert ready is not None and ready.in_process and ready.multirun
+
+    def hydra_main():
+        raise AssertionError("the basic launcher needs no Hydra job")
+
+    launch.launch_sweep(ready, hydra_main)
+    assert len(calls) == 1  # planned once, for every chunk
+    assert ready.plan.is_complete()
+    (record,) = (ready.plan.folder / "launches").glob("*/multirun.yaml")
+    assert "sweep:" in record.read_text()

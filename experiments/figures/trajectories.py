@@ -136,7 +136,7 @@ def _scenario_frames(
     seeds = np.arange(base_seed, base_seed + reps, dtype=np.int64)
     scenario = load_scenario(sc_name, us_policy=states, china_policy=states)
     p = build_params(cal, scenario, rounds, reps)
-    res = run_batch(p, seeds, record_rounds=True)
+    res = run_batch(p, seeds, record_rounds=True, compiled=True)
     group = (sc_name, base.name, states, noise)
     frames = [
         _frame(np.asarray(res.rounds[v], dtype=np.float64), group, v, reps) for v in VARIABLES

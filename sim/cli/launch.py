@@ -1,9 +1,13 @@
-"""Experiments from the command line: validate the whole sweep first, then let Hydra launch chunks.
+"""Experiments from the command line: validate the whole sweep first, then run or launch chunks.
 
-``python -m sim +experiment=<name>`` composes the config, plans and validates the whole
-design and prepares the sweep folder (so bad input fails in one line before any run starts),
-then lets Hydra launch one job per *missing* chunk (``sweep.chunk=i,j,...``) on the configured
-launcher, shows a progress bar fed by the chunk files, and merges the chunks into one table.
+``python -m sim +experiment=<name>`` composes the config once, plans and validates the whole
+design and prepares the sweep folder (so bad input fails in one line before any run starts).
+On Hydra's basic launcher (serial, in this process) it then computes every *missing* chunk
+from that one plan and records the launch itself: a Hydra multirun would compose the config
+again for every chunk (about 0.3 s each). On any other launcher (joblib, submitit, Slurm) it
+lets Hydra launch one job per missing chunk (``sweep.chunk=i,j,...``); each worker process
+plans the sweep once and reuses the plan for every chunk it runs. Either way a progress bar
+is fed by the chunk files and the chunks are merged into one table.
 """
 
 from __future__ import annotations
@@ -32,18 +36,33 @@ from sim.sweep.execute import (
     write_chunk,
 )
 from sim.sweep.plan import SweepPlan, plan_sweep
-from sim.sweep.storage import code_version
+from sim.sweep.storage import atomic_write_text, code_version
 
 
 def sweep_plan(cfg: DictConfig) -> SweepPlan:
     """The validated plan of the experiment in ``cfg`` (its ``sweep`` section + model config)."""
     plain = resolve(cfg)
-    plain.pop("hydra", None)
+    hydra_node = plain.pop("hydra", None) or {}
     from sim.cli.inputs import TOP_LEVEL_KEYS, check_keys
 
     check_keys("", plain, TOP_LEVEL_KEYS)
     base = {k: plain[k] for k in ("calibration", "scenario", "rounds", "engine")}
-    return plan_sweep(plain["sweep"], base, force=bool(plain.get("force", False)))
+    return plan_sweep(
+        plain["sweep"],
+        base,
+        force=bool(plain.get("force", False)),
+        workers=launcher_workers(hydra_node),
+    )
+
+
+def launcher_workers(hydra_node: dict) -> int:
+    """Parallel workers of the configured launcher (``n_jobs``, or a Slurm array's parallelism)."""
+    launcher = hydra_node.get("launcher") or {}
+    for key in ("n_jobs", "array_parallelism"):
+        value = launcher.get(key)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 1
 
 
 def config_yaml(cfg: DictConfig) -> str:
@@ -66,9 +85,24 @@ def summary_line(plan: SweepPlan, computed: list[int], seconds: float) -> str:
     )
 
 
+#: Hydra's own serial launcher: its jobs run one after another in this process.
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+#: Plans already made in this process, by resolved config (a worker runs many chunks).
+_PLANS: dict[str, SweepPlan] = {}
+
+
+def cached_plan(cfg: DictConfig) -> SweepPlan:
+    """:func:`sweep_plan`, made once per process for the same sweep (any ``sweep.chunk``)."""
+    key = config_yaml(cfg)
+    if key not in _PLANS:
+        _PLANS.clear()
+        _PLANS[key] = sweep_plan(cfg)
+    return _PLANS[key]
+
+
 def run_sweep_job(cfg: DictConfig) -> None:
     """One Hydra job of a sweep: chunk ``sweep.chunk``, or (None) every missing chunk + merge."""
-    plan = sweep_plan(cfg)
+    plan = cached_plan(cfg)
     if cfg.sweep.chunk is None:
         t0 = time.perf_counter()
         missing = plan.missing_chunks()
@@ -96,6 +130,10 @@ class SweepLaunch:
     args: list[str]
     multirun: bool
     progress: bool
+    #: True on Hydra's basic launcher: chunks run here, from this plan, with no Hydra job.
+    in_process: bool = False
+    #: The composed config (Hydra's node included): the record of an in-process launch.
+    record: str = ""
 
 
 def prepare_launch(args: list[str]) -> SweepLaunch | None:
@@ -131,7 +169,15 @@ def prepare_launch(args: list[str]) -> SweepLaunch | None:
         raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {chunk}")
     prepare_folder(plan, config_yaml(cfg))
     multirun = any(a in _PASS_FLAGS for a in args) or cfg.hydra.mode == RunMode.MULTIRUN
-    return SweepLaunch(plan, list(args), multirun and chunk is None, bool(cfg.sweep.progress))
+    in_process = cfg.hydra.launcher.get("_target_") == BASIC_LAUNCHER
+    return SweepLaunch(
+        plan,
+        list(args),
+        multirun and chunk is None,
+        bool(cfg.sweep.progress),
+        in_process,
+        OmegaConf.to_yaml(cfg) if in_process else "",
+    )
 
 
 def check_multirun_jobs(args: list[str]) -> None:
@@ -190,10 +236,16 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
         if stale:
             print(stale)
         return
+    if launch.multirun and launch.in_process:
+        _run_in_process(launch)
+        return
     extra = []
     if not any(a.startswith("hydra.sweep.dir=") for a in launch.args):
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         extra.append(f"hydra.sweep.dir={hydra_quote(str(plan.folder / 'launches' / stamp))}")
+    if not any(a.startswith("sweep.chunks=") for a in launch.args):
+        # Every job must cut the runs as this plan did (sized here from the launcher's workers).
+        extra.append(f"sweep.chunks={len(plan.chunks)}")
     if not launch.multirun:  # hydra.mode=RUN, or one given chunk: the job does the work
         sys.argv = [sys.argv[0], *launch.args, *extra]
         hydra_main()
@@ -208,13 +260,7 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
             with Progress(plan, enabled=launch.progress, watch=True):
                 hydra_main()
         except KeyboardInterrupt:
-            done = len(plan.chunks) - len(plan.missing_chunks())
-            print(
-                f"interrupted: {done} of {len(plan.chunks)} chunks are written; "
-                "rerun the same command to finish the rest",
-                file=sys.stderr,
-            )
-            raise SystemExit(130) from None
+            raise _interrupted(plan) from None
         finally:
             os.environ.pop(PARENT_ENV, None)
     still = plan.missing_chunks()
@@ -225,5 +271,33 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
+    merge_chunks(plan)
+    print(summary_line(plan, missing, time.perf_counter() - t0))
+
+
+def _interrupted(plan: SweepPlan) -> SystemExit:
+    done = len(plan.chunks) - len(plan.missing_chunks())
+    print(
+        f"interrupted: {done} of {len(plan.chunks)} chunks are written; "
+        "rerun the same command to finish the rest",
+        file=sys.stderr,
+    )
+    return SystemExit(130)
+
+
+def _run_in_process(launch: SweepLaunch) -> None:
+    """Every missing chunk here, from the plan made once, then the merge (the basic launcher)."""
+    plan = launch.plan
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    atomic_write_text(plan.folder / "launches" / stamp / "multirun.yaml", launch.record)
+    missing = plan.missing_chunks()
+    t0 = time.perf_counter()
+    try:
+        with Progress(plan, enabled=launch.progress) as bar:
+            for i in missing:
+                write_chunk(plan, i)
+                bar.poll()
+    except KeyboardInterrupt:
+        raise _interrupted(plan) from None
     merge_chunks(plan)
     print(summary_line(plan, missing, time.perf_counter() - t0))

@@ -63,8 +63,9 @@ class SweepConfig:
     #: (common random numbers: every point gets the same seeds).
     replicates: int = 20
     base_seed: Any = 0
-    #: Hydra jobs the design is cut into (contiguous chunks of runs, each run on the batch engine).
-    chunks: int = 8
+    #: Chunks the runs are cut into (contiguous; one Hydra job each on a parallel launcher);
+    #: None sizes them from the design and the launcher's workers (about 20,000 runs each).
+    chunks: int | None = None
     #: Set by ``python -m sim`` for each job; None = every chunk in this process.
     chunk: int | None = None
     #: Folder name under ``<output_dir>/<name>/``; None = the sweep's config hash.

@@ -155,15 +155,23 @@ class Params:
 
     def worlds(self, start: int, stop: int) -> Params:
         """The parameters of worlds ``start:stop`` (views, no copies)."""
+        return self._select(slice(start, stop), stop - start)
+
+    def take(self, worlds: np.ndarray) -> Params:
+        """The parameters of the worlds indexed by ``worlds`` (in that order, repeats allowed)."""
+        index = np.asarray(worlds, dtype=np.int64)
+        return self._select(index, len(index))
+
+    def _select(self, index: slice | np.ndarray, n: int) -> Params:
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "n_worlds":
-                out[f.name] = stop - start
+                out[f.name] = n
             elif f.name in _SHARED:
                 out[f.name] = v
             elif isinstance(v, np.ndarray):
-                out[f.name] = v[:, start:stop] if f.name in _WORLDS_LAST else v[start:stop]
+                out[f.name] = v[:, index] if f.name in _WORLDS_LAST else v[index]
             else:
                 out[f.name] = v
         return Params(**out)

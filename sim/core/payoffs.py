@@ -296,22 +296,69 @@ def firm_china_side(
     market closed to the firm).
     """
     nd = max(np.ndim(compliance), np.ndim(access), np.ndim(restriction), 1)
-    base = _per_firm(p.firm_profit, nd) * shock
-    s_local = _per_firm(china_share * p.china_local_share, nd)
-    s_export = _per_firm(china_share * (1.0 - p.china_local_share), nd)
-    controlled = 1.0 - _per_firm(p.export_control_exposure, nd) * compliance
+    firm = FirmProfile(*(_per_firm(x, nd) for x in firm_profiles(p)))
+    return firm_china_terms(
+        compliance, access, restriction, dependence, shock, _per_firm(china_share, nd), firm, p
+    )
+
+
+class FirmProfile(NamedTuple):
+    """A firm's profile entries, ``(F, N)`` (or one firm's: ``(N,)``, a number)."""
+
+    profit: np.ndarray  # operating profit without disruption, $bn per quarter
+    local_share: np.ndarray  # share of China profits from local production in China
+    us_exposure: np.ndarray  # share of profits from exports to the US
+    intensity: np.ndarray  # rare-earth intensity of Japan-based production
+    export_control: np.ndarray  # share of exports to China that export controls stop
+    margin: np.ndarray  # operating profit per unit of revenue
+
+
+def firm_profiles(p: Params) -> FirmProfile:
+    """Every firm's profile, ``(F, N)``; ``firm_profiles(p)[i][f]`` is firm f's entry i."""
+    return FirmProfile(
+        profit=p.firm_profit,
+        local_share=p.china_local_share,
+        us_exposure=p.us_tariff_exposure,
+        intensity=p.rare_earth_intensity,
+        export_control=p.export_control_exposure,
+        margin=p.margin,
+    )
+
+
+def firm_china_terms(
+    compliance: np.ndarray,
+    access: np.ndarray,
+    restriction: np.ndarray,
+    dependence: np.ndarray,
+    shock: np.ndarray,
+    china_share: np.ndarray,
+    firm: FirmProfile,
+    p: Params,
+) -> FirmSide:
+    """:func:`firm_china_side` elementwise, for firm arrays already shaped for broadcasting
+    (``(F, 1, ..., N)``) or one firm's entries (the compiled engine: numbers)."""
+    base = firm.profit * shock
+    s_local = china_share * firm.local_share
+    s_export = china_share * (1.0 - firm.local_share)
+    controlled = 1.0 - firm.export_control * compliance
     china = base * (s_local + s_export * controlled)
-    rest = base * _per_firm(1.0 - china_share - p.us_tariff_exposure, nd)
-    shortage = base * _per_firm(p.rare_earth_intensity, nd) * (1.0 - s_local)
+    rest = base * (1.0 - china_share - firm.us_exposure)
+    shortage = base * firm.intensity * (1.0 - s_local)
     shortage = shortage * input_shortage(restriction, dependence, p)
     return FirmSide(profit=china * access + rest - shortage, loss=china * (1.0 - access))
+
+
+def us_margin_kept(tariff: np.ndarray, margin: np.ndarray, p: Params) -> np.ndarray:
+    """Share of a firm's US-export profit per unit of volume left after it absorbs its part of
+    the tariff: ``max(0, 1 - incidence x tariff / margin)``."""
+    return np.maximum(1.0 - p.incidence * tariff / margin, 0.0)
 
 
 def firm_us_side(tariff: np.ndarray, shock: np.ndarray, p: Params) -> FirmSide:
     """Each firm's profit from exports to the US at this tariff (margins, volume), and its loss."""
     nd = max(np.ndim(tariff), 1)
     exposed = _per_firm(p.firm_profit * p.us_tariff_exposure, nd) * shock
-    per_revenue = np.maximum(1.0 - p.incidence * tariff / _per_firm(p.margin, nd), 0.0)
+    per_revenue = us_margin_kept(tariff, _per_firm(p.margin, nd), p)
     profit = exposed * us_volume(tariff, p) * per_revenue
     return FirmSide(profit=profit, loss=exposed - profit)
 
@@ -345,7 +392,17 @@ def welfare_us_side(
     tariff: np.ndarray, deal: np.ndarray | float, shock: np.ndarray, p: Params
 ) -> np.ndarray:
     """The terms of :func:`japan_welfare` that depend on the tariff and the deal, $bn per quarter."""
-    volume = us_volume(tariff, p)
+    return welfare_us_at_volume(tariff, us_volume(tariff, p), deal, shock, p)
+
+
+def welfare_us_at_volume(
+    tariff: np.ndarray,
+    volume: np.ndarray,
+    deal: np.ndarray | float,
+    shock: np.ndarray,
+    p: Params,
+) -> np.ndarray:
+    """:func:`welfare_us_side` given the US import ``volume`` at ``tariff`` (:func:`us_volume`)."""
     gains = p.gains * shock * (p.exports_us * volume + p.imports_us)
     return (
         gains - p.incidence * tariff * p.exports_us * volume * shock - p.mcpf * p.deal_cost * deal

@@ -15,6 +15,7 @@ Policy codes (``Params.us_policy`` etc.): 0 reactive, 1 scripted, 2 strategic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,7 @@ from sim.core.choice import (
     sequential_sum,
     stakes,
 )
+from sim.core.elementwise import entry, select
 from sim.core.params import DEAL_MENU, DIVERSIFICATION_MENU, EFFORT_MENU, STATE_MENU, Params
 from sim.core.payoffs import ChinaStance, Instruments, UsStance
 
@@ -96,10 +98,29 @@ def expected_instruments(
     China's line: the announced one, else Japan's belief. An embargo: it bites unless Japan
     concedes, and then still with the probability that China does not keep its word.
     """
+    return instruments_at_excess(
+        compliance, deal, us, cn, view, p, expected_line_excess(compliance, cn, view)
+    )
+
+
+def expected_line_excess(compliance: np.ndarray, cn: ChinaStance, view: WorldView) -> np.ndarray:
+    """Japan's expected excess over China's line: over the announced line, else its belief's."""
     known = payoffs.excess(compliance, cn.red_line)
-    ex = np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+    return np.where(cn.line_known, known, beliefs.expected_excess(compliance, view.line_belief))
+
+
+def instruments_at_excess(
+    compliance: np.ndarray,
+    deal: np.ndarray | float,
+    us: UsStance,
+    cn: ChinaStance,
+    view: WorldView,
+    p: Params,
+    ex: np.ndarray,
+) -> Instruments:
+    """:func:`expected_instruments` given the expected excess ``ex`` (elementwise)."""
     defies = compliance > cn.embargo_line + 1e-12
-    embargo = cn.embargo * np.where(defies, 1.0, 1.0 - view.reputation)
+    embargo = cn.embargo * select(defies, 1.0, 1.0 - view.reputation)
     return Instruments(
         tariff=payoffs.realized_tariff(compliance, deal, us),
         restriction=np.minimum(cn.restriction_fixed + embargo + cn.coercion * ex, 1.0),
@@ -165,40 +186,114 @@ def objective_menu(
     """The government's objective at every (deal, compliance) option, ``(..., G, M, N)``.
 
     What :func:`option_menu` plus :func:`lobbied_profit` give (last round's lobbying), summed
-    over firms before the stances' option axes multiply it: a firm's profit plus its support
-    is ``china + share x china loss + (1 - share) x US profit + share x US exposure``, so the
-    firm axis is summed away one firm at a time. Used where a strategic state anticipates Japan.
+    over firms before the stances' option axes multiply it (:func:`option_objective`). Used
+    where a strategic state anticipates Japan.
     """
-    sides = _menu_sides(view, p, us, cn, shock)
-    china_w, us_w, china_f = sides.china_welfare, sides.us_welfare, sides.china_firms
-    weights = lobbying_weights(view.effort, p)
+    c, g = compliance_options(p), deal_options()
+    inst = expected_instruments(c, g, us, cn, view, p)
+    volume = payoffs.us_volume(inst.tariff, p)
+    return option_objective(c, g, inst, volume, view, p, us.demand, shock)
+
+
+def option_objective(
+    c: np.ndarray,
+    g: np.ndarray | float,
+    inst: Instruments,
+    volume: np.ndarray,
+    view: WorldView,
+    p: Params,
+    demand: np.ndarray,
+    shock: np.ndarray,
+) -> np.ndarray:
+    """The government's objective at compliance ``c`` and deal ``g`` with instruments ``inst``
+    (US import ``volume`` at their tariff), at last round's lobbying; elementwise.
+
+    A firm's profit plus its support is ``china + share x china loss + (1 - share) x US
+    profit + share x US exposure``, so the firm axis is summed away one firm at a time, in
+    calibration order. The numpy engine evaluates it on whole option arrays, the compiled
+    engine option by option on numbers (the China part once for every deal level).
+    """
+    china = objective_china_part(c, inst.access, inst.restriction, view, p, demand, shock)
+    return objective_us_part(china, inst.tariff, volume, g, view, p, shock)
+
+
+class ChinaPart(NamedTuple):
+    """The parts of :func:`option_objective` that neither the tariff nor the deal moves."""
+
+    welfare: np.ndarray  # welfare_china_side, $bn per quarter
+    loss: np.ndarray  # firms' China-side losses (access cuts), summed
+    kept: np.ndarray  # firms' China-side profit plus support, lobbying-weighted, summed
+    exposed: np.ndarray  # firms' US-exposed profit (before the shock), summed
+    exposed_kept: np.ndarray  # the same, lobbying-weighted
+
+
+def objective_china_part(
+    c: np.ndarray,
+    access: np.ndarray,
+    restriction: np.ndarray,
+    view: WorldView,
+    p: Params,
+    demand: np.ndarray,
+    shock: np.ndarray,
+) -> ChinaPart:
+    """:class:`ChinaPart` at compliance ``c`` with China's ``access`` and ``restriction``."""
+    welfare = payoffs.welfare_china_side(
+        c, view.compliance, access, restriction, view.dependence, demand, shock, p
+    )
     share = p.firm_support_share
-    exposed = p.firm_profit * p.us_tariff_exposure  # (F, N)
-    kept, paid = us_firm_sums(sides.tariff, exposed, weights, p)
-    volume = payoffs.us_volume(sides.tariff, p) * shock
-    us_profit = volume * paid  # summed over firms
-    support = share * (sequential_sum(china_f.loss) + sequential_sum(exposed) * shock - us_profit)
-    welfare = china_w + us_w - (p.mcpf - 1.0) * support
-    china_kept = lobbied_profit(china_f.profit + share * china_f.loss, weights)
-    exposed_kept = sequential_sum(weights * exposed) * shock * share
-    return welfare + china_kept + (1.0 - share) * volume * kept + exposed_kept
+    loss = kept = exposed = exposed_kept = welfare  # (typed; every one is set at firm 0)
+    for f in range(p.firm_profit.shape[0]):
+        firm = entry(payoffs.firm_profiles(p), f)
+        weight = _lobbying_weight_of(f, view, p)
+        china = payoffs.firm_china_terms(
+            c, access, restriction, view.dependence, shock, view.china_share[f], firm, p
+        )
+        firm_kept = (china.profit + share * china.loss) * weight
+        firm_exposed = firm.profit * firm.us_exposure
+        if f == 0:
+            loss, kept = china.loss, firm_kept
+            exposed, exposed_kept = firm_exposed, weight * firm_exposed
+        else:
+            loss, kept = loss + china.loss, kept + firm_kept
+            exposed, exposed_kept = exposed + firm_exposed, exposed_kept + weight * firm_exposed
+    return ChinaPart(welfare, loss, kept, exposed, exposed_kept)
 
 
-def us_firm_sums(
-    tariff: np.ndarray, exposed: np.ndarray, weights: np.ndarray, p: Params
-) -> tuple[np.ndarray, np.ndarray]:
-    """``sum_f w_f e_f max(0, 1 - incidence t / margin_f)`` and the same without ``w_f``.
+def objective_us_part(
+    china: ChinaPart,
+    tariff: np.ndarray,
+    volume: np.ndarray,
+    g: np.ndarray | float,
+    view: WorldView,
+    p: Params,
+    shock: np.ndarray,
+) -> np.ndarray:
+    """:func:`option_objective` from its :class:`ChinaPart`, the ``tariff``, the US import
+    ``volume`` at it and the deal level ``g``."""
+    us_w = payoffs.welfare_us_at_volume(tariff, volume, g, shock, p)
+    share = p.firm_support_share
+    us_kept = us_paid = us_w  # (typed; set at firm 0)
+    for f in range(p.firm_profit.shape[0]):
+        exposed = p.firm_profit[f] * p.us_tariff_exposure[f]
+        firm_paid = exposed * payoffs.us_margin_kept(tariff, p.margin[f], p)
+        firm_kept = _lobbying_weight_of(f, view, p) * firm_paid
+        if f == 0:
+            us_kept, us_paid = firm_kept, firm_paid
+        else:
+            us_kept, us_paid = us_kept + firm_kept, us_paid + firm_paid
+    us_volume = volume * shock
+    us_profit = us_volume * us_paid
+    support = share * (china.loss + china.exposed * shock - us_profit)
+    welfare = china.welfare + us_w - (p.mcpf - 1.0) * support
+    exposed_part = china.exposed_kept * shock * share
+    return welfare + china.kept + (1.0 - share) * us_volume * us_kept + exposed_part
 
-    The firms' US-export profit per unit of volume, weighted for lobbying and not, in firm
-    order; ``exposed`` ``e_f`` and ``weights`` are ``(F, N)``.
-    """
-    weighted = np.zeros(np.shape(tariff))
-    total = np.zeros(np.shape(tariff))
-    for f in range(exposed.shape[0]):
-        kept = exposed[f] * np.maximum(1.0 - p.incidence * tariff / p.margin[f], 0.0)
-        weighted += weights[f] * kept
-        total += kept
-    return weighted, total
+
+def _lobbying_weight_of(f: int, view: WorldView, p: Params) -> np.ndarray:
+    """Firm ``f``'s weight in the objective at its last effort (:func:`lobbying_weight`)."""
+    return lobbying_weight(
+        p.lobbying_efficiency[f], p.lobbying_strength[f], view.effort[f], p.welfare_weight
+    )
 
 
 def _lift(x: np.ndarray, ndim: int) -> np.ndarray:
@@ -213,7 +308,14 @@ def lobbying_weights(effort: np.ndarray, p: Params) -> np.ndarray:
     contributions, so a lobbying firm's profit counts with ``effort x efficiency x strength /
     welfare_weight``.
     """
-    return p.lobbying_efficiency * p.lobbying_strength * effort / p.welfare_weight
+    return lobbying_weight(p.lobbying_efficiency, p.lobbying_strength, effort, p.welfare_weight)
+
+
+def lobbying_weight(
+    efficiency: np.ndarray, strength: np.ndarray, effort: np.ndarray, welfare_weight: np.ndarray
+) -> np.ndarray:
+    """:func:`lobbying_weights` elementwise: ``efficiency x strength x effort / welfare_weight``."""
+    return efficiency * strength * effort / welfare_weight
 
 
 def lobbied_profit(profit_menu: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -238,11 +340,21 @@ def _over_options(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(flat, -2, 0)
 
 
+#: How the objective menu is evaluated: :func:`objective_menu` (numpy) or an engine's compiled
+#: evaluation of the same formulas (:mod:`sim.engine.compiled`), same arguments, same numbers.
+ObjectiveMenu = Callable[[WorldView, Params, UsStance, ChinaStance, np.ndarray], np.ndarray]
+
+
 def japan_compliance_probabilities(
-    view: WorldView, p: Params, us: UsStance, cn: ChinaStance, shock: np.ndarray
+    view: WorldView,
+    p: Params,
+    us: UsStance,
+    cn: ChinaStance,
+    shock: np.ndarray,
+    objective: ObjectiveMenu = objective_menu,
 ) -> np.ndarray:
     """Japan's logit over (deal, compliance) given the stances (last round's lobbying), ``(..., G, M, N)``."""
-    return joint_probabilities(objective_menu(view, p, us, cn, shock), p)
+    return joint_probabilities(objective(view, p, us, cn, shock), p)
 
 
 # --- step 1: the United States ------------------------------------------------------------
@@ -270,7 +382,13 @@ def us_reactive_stance(t: int, view: WorldView, p: Params) -> UsStance:
 
 
 def us_stance(
-    t: int, view: WorldView, p: Params, u: np.ndarray, shock: np.ndarray, last_cn: ChinaStance
+    t: int,
+    view: WorldView,
+    p: Params,
+    u: np.ndarray,
+    shock: np.ndarray,
+    last_cn: ChinaStance,
+    objective: ObjectiveMenu = objective_menu,
 ) -> UsStance:
     """The US stance for round ``t`` under each world's policy (reactive, scripted or strategic).
 
@@ -296,7 +414,7 @@ def us_stance(
         )
         cn_b = ChinaStance(*(x[None, :] for x in last_cn))
         us_b = UsStance(*(x[:, None, None, :] for x in options))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock, objective)  # (S, G, M, N)
         c, g = compliance_options(p)[None], deal_options()[None]
         tariff = payoffs.realized_tariff(c, g, us_b)
         payoff = payoffs.us_payoff(c, tariff, g, shock, p)
@@ -348,6 +466,7 @@ def china_stance(
     shock: np.ndarray,
     us: UsStance,
     red_line: np.ndarray,
+    objective: ObjectiveMenu = objective_menu,
 ) -> ChinaStance:
     """China's stance for round ``t`` under each world's policy; ``red_line`` is its true line.
 
@@ -371,7 +490,7 @@ def china_stance(
         )
         cn_b = ChinaStance(*(x[:, None, None, :] for x in options))
         us_b = UsStance(*(x[None, :] for x in us))
-        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock)  # (S, G, M, N)
+        prob = japan_compliance_probabilities(view, p, us_b, cn_b, shock, objective)  # (S, G, M, N)
         c, g = compliance_options(p)[None], deal_options()[None]
         inst = payoffs.instruments(c, g, us_b, cn_b, p)
         payoff = payoffs.china_payoff(c, inst.restriction, inst.access, shock, p)

@@ -72,14 +72,19 @@ def play_round(
     uniforms: np.ndarray,
     normal: np.ndarray,
     p: Params,
+    anticipation: policies.ObjectiveMenu = policies.objective_menu,
 ) -> tuple[RoundState, PlayedRound]:
-    """Play round ``t`` for every world; ``uniforms`` is ``(5 + F, N)``, ``normal`` ``(N,)``."""
+    """Play round ``t`` for every world; ``uniforms`` is ``(5 + F, N)``, ``normal`` ``(N,)``.
+
+    ``anticipation`` evaluates the objective menus strategic states anticipate Japan with
+    (:func:`sim.core.policies.objective_menu`, or a compiled evaluation of the same formulas).
+    """
     shock = trade_shock(normal, p.shock_sd)
     world = state.world
     view = world.view(p)
     # 1-2: the states set their stances (China's line is its own; Japan sees it only if announced).
-    us = policies.us_stance(t, view, p, uniforms[U_US], shock, state.last_cn)
-    cn = policies.china_stance(t, view, p, uniforms[U_CN], shock, us, world.red_line)
+    us = policies.us_stance(t, view, p, uniforms[U_US], shock, state.last_cn, anticipation)
+    cn = policies.china_stance(t, view, p, uniforms[U_CN], shock, us, world.red_line, anticipation)
     # 3: firms lobby on what each compliance option would bring them, as Japan expects it.
     menu = policies.option_menu(view, p, us, cn, shock)
     effort = policies.lobbying_choice(view, p, menu, uniforms[U_FIRMS:])

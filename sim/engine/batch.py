@@ -8,6 +8,9 @@ against :class:`sim.engine.model.BalancingModel`.
 
 Worlds are processed in blocks (``block_size``) so that the working arrays stay in the CPU
 cache; blocks are independent, so the result does not depend on the block size.
+
+``compiled=True`` evaluates the objective menus of strategic states with the compiled kernel
+(:mod:`sim.engine.compiled`, the same formulas, the same numbers); the ``numba`` engine.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.core import policies
 from sim.core.constraints import SEED_MAX, check_seed
 from sim.core.draws import unique_seed_draws
 from sim.core.outcomes import OutcomeAccumulator
@@ -66,13 +70,15 @@ def _run_block(
     setup: np.ndarray,
     inverse: np.ndarray,
     record_rounds: bool,
+    objective: policies.ObjectiveMenu = policies.objective_menu,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
     """Run one block of worlds; ``uniforms[t, :, inverse]`` are world draws for round t."""
     state = initial_round_state(p, setup[:, inverse])
     acc = OutcomeAccumulator(p.firm_names, p.n_worlds)
     records: dict[str, list[np.ndarray]] = {}
     for t in range(p.rounds):
-        state, played = play_round(state, t, uniforms[t][:, inverse], normals[t][inverse], p)
+        u, z = uniforms[t][:, inverse], normals[t][inverse]
+        state, played = play_round(state, t, u, z, p, objective)
         acc.add(played.record)
         if record_rounds:
             for k, v in played.record.items():
@@ -101,8 +107,12 @@ def run_batch(
     record_rounds: bool = False,
     block_size: int = DEFAULT_BLOCK_SIZE,
     threads: int = 1,
+    compiled: bool = False,
 ) -> BatchResult:
-    """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``."""
+    """Run ``p.n_worlds`` worlds for ``p.rounds`` rounds; world k uses seed ``seeds[k]``.
+
+    ``compiled``: strategic states' objective menus by the compiled kernel (same numbers).
+    """
     seeds = seed_array(seeds)
     if seeds.shape != (p.n_worlds,):
         raise ValueError(f"seeds: expected {p.n_worlds} seeds, got shape {seeds.shape}")
@@ -110,6 +120,14 @@ def run_batch(
         raise ValueError(f"block_size: must be >= 1, got {block_size}")
     if threads < 1:
         raise ValueError(f"threads: must be >= 1, got {threads}")
+    objective = policies.objective_menu
+    strategic = (p.us_policy == policies.STRATEGIC).any() or (
+        p.china_policy == policies.STRATEGIC
+    ).any()
+    if compiled and strategic:  # (the kernels evaluate strategic states' anticipation only)
+        from sim.engine import compiled as kernels
+
+        objective = kernels.objective_menu
     draws = unique_seed_draws(seeds, p.rounds, len(p.firm_names))
     bounds = [(a, min(a + block_size, p.n_worlds)) for a in range(0, p.n_worlds, block_size)]
 
@@ -123,12 +141,13 @@ def run_batch(
             draws.setup,
             draws.inverse[start:stop],
             record_rounds,
+            objective,
         )
 
     if threads == 1 or len(bounds) == 1:
         results = [one(b) for b in bounds]
     else:
-        # numpy releases the GIL inside array operations; blocks are independent, and
+        # numpy (and the compiled kernels) release the GIL; blocks are independent, and
         # results are gathered in block order, so the output does not depend on threads.
         with ThreadPoolExecutor(max_workers=threads) as pool:
             results = list(pool.map(one, bounds))

@@ -26,9 +26,12 @@ from sim.engine.batch import run_batch
 from sim.engine.batch import seed_array as seeds_checked
 from sim.engine.model import BalancingModel
 
-#: The engines a run or a sweep may use (the same numbers from each).
-ENGINES = ("mesa", "batch")
+#: The engines a run or a sweep may use (the same numbers from each): the Mesa model, the
+#: numpy batch engine, and the batch engine with compiled kernels (numba).
+ENGINES = ("mesa", "batch", "numba")
 ENGINE = Options(ENGINES, what="engine")
+#: The engines that run many worlds at once (run_batch; numba with compiled kernels).
+BATCH_ENGINES = ("batch", "numba")
 
 
 @dataclass
@@ -58,7 +61,7 @@ def run_single(
         model.run_for(rounds)
         return RunResult(model.rounds_table(), model.outcome_table(), model.agents_table())
     p = build_params(calibration, scenario, rounds, 1)
-    res = run_batch(p, seeds_checked([seed]), record_rounds=True)
+    res = run_batch(p, seeds_checked([seed]), record_rounds=True, compiled=engine == "numba")
     return RunResult(res.rounds_table(0), res.outcomes)
 
 
@@ -73,9 +76,9 @@ def run_seeds(
     """Outcome rows for many seeds of one scenario (column ``seed`` first)."""
     _check_engine(engine)
     seed_array = seeds_checked(list(seeds))
-    if engine == "batch":
+    if engine in BATCH_ENGINES:
         p = build_params(calibration, scenario, rounds, len(seed_array), overrides)
-        out = run_batch(p, seed_array).outcomes
+        out = run_batch(p, seed_array, compiled=engine == "numba").outcomes
     else:
         rows = []
         for s in seed_array:

@@ -467,11 +467,13 @@ def design_from_spec(
     return sobol_design(ranges, samples, seed, second, max_points)
 
 
-def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFrame:
-    """One row per run: ``run_id``, ``point``, ``replicate``, ``seed`` and the point's values.
+def run_index(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFrame:
+    """One row per run: ``run_id``, ``point``, ``replicate`` and ``seed`` (no parameter values).
 
     Every point is run with the same seeds ``base_seed .. base_seed + replicates - 1``
     (common random numbers), so differences between points are not sampling noise in the seeds.
+    A point's values stay in ``design.points`` (one row per point), so a large design costs
+    four integers per run, not one value per parameter per run.
     """
     _COUNT.check("sweep.replicates", replicates)
     check_seed("sweep.base_seed", base_seed)
@@ -480,7 +482,7 @@ def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFra
     n_points = len(design.points)
     point = np.repeat(np.arange(n_points, dtype=np.int64), replicates)
     replicate = np.tile(np.arange(replicates, dtype=np.int64), n_points)
-    runs = pd.DataFrame(
+    return pd.DataFrame(
         {
             "run_id": np.arange(n_points * replicates, dtype=np.int64),
             "point": point,
@@ -488,8 +490,34 @@ def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFra
             "seed": replicate + base_seed,
         }
     )
-    values = design.points.iloc[point].reset_index(drop=True)
+
+
+def with_point_values(
+    runs: pd.DataFrame, design: Design, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """``runs`` (with a ``point`` column) followed by their points' ``columns`` (default: all)."""
+    points = design.points if columns is None else design.points[list(columns)]
+    values = points.iloc[runs["point"].to_numpy()]
+    values.index = runs.index
     return pd.concat([runs, values], axis=1)
+
+
+def run_table(design: Design, replicates: int, base_seed: int = 0) -> pd.DataFrame:
+    """One row per run: ``run_id``, ``point``, ``replicate``, ``seed`` and the point's values."""
+    return with_point_values(run_index(design, replicates, base_seed), design)
+
+
+#: Runs per chunk when a sweep leaves ``chunks`` to the design: few enough that an interrupted
+#: sweep loses little, many enough that writing a chunk costs nothing next to computing it.
+CHUNK_RUNS = 20_000
+
+
+def auto_chunks(n_runs: int, workers: int = 1) -> int:
+    """Chunks for ``n_runs`` runs on ``workers`` parallel workers: at most about
+    :data:`CHUNK_RUNS` runs each, and a multiple of ``workers`` so that every worker is busy."""
+    workers = max(int(workers), 1)
+    n = max(math.ceil(n_runs / CHUNK_RUNS), 1)
+    return min(math.ceil(n / workers) * workers, max(n_runs, 1))
 
 
 def chunk_bounds(n_runs: int, n_chunks: int) -> list[tuple[int, int]]:

@@ -36,6 +36,7 @@ from sim.core.params import build_params
 from sim.core.registry import scenario_parameter, table_column, timeline_parameter
 from sim.core.timeline import quarters_of_rounds
 from sim.engine.batch import run_batch
+from sim.engine.runner import BATCH_ENGINES
 from sim.sweep.design import is_integer_param
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
@@ -147,15 +148,20 @@ def _compute_chunk(
     with ``trajectories``, the kept per-round variables of each run (``run_id``, ``round``)."""
     if not 0 <= i < len(plan.chunks):
         raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {i}")
-    a, b = plan.chunks[i]
-    sub = plan.runs.iloc[a:b]
+    sub = plan.chunk_runs(i)
     parts, rounds = [], []
     for (sc_name, cal_name), group in sub.groupby(["scenario", "calibration"], sort=False):
         cal, sc = plan.calibrations[str(cal_name)], plan.scenarios[str(sc_name)]
-        if plan.engine == "batch":
-            per_world = {p: group[p].to_numpy(np.float64) for p in plan.design.params}
-            p = build_params(cal, sc, plan.rounds, len(group), per_world)
-            res = run_batch(p, group["seed"].to_numpy(np.int64), record_rounds=trajectories)
+        if plan.engine in BATCH_ENGINES:
+            # Parameters are derived (and validated) once per point, then taken for each run.
+            points, run_point = np.unique(group["point"].to_numpy(), return_inverse=True)
+            values = plan.design.points.iloc[points]
+            per_point = {p: values[p].to_numpy(np.float64) for p in plan.design.params}
+            p = build_params(cal, sc, plan.rounds, len(points), per_point).take(run_point)
+            world_seeds = group["seed"].to_numpy(np.int64)
+            res = run_batch(
+                p, world_seeds, record_rounds=trajectories, compiled=plan.engine == "numba"
+            )
             out = res.outcomes
             out.index = group.index
             parts.append(out)

@@ -42,14 +42,16 @@ from sim.core.params import ROUNDS, build_params
 from sim.core.records import FIRM_COLUMNS, ROUND_COLUMNS
 from sim.core.scenario import Scenario, scenario_from_dict, scenario_to_dict
 from sim.engine import cost
-from sim.engine.runner import ENGINE
+from sim.engine.runner import BATCH_ENGINES, ENGINE
 from sim.sweep.design import (
     Design,
     DesignTooLarge,
+    auto_chunks,
     check_keys,
     chunk_bounds,
     design_from_spec,
-    run_table,
+    run_index,
+    with_point_values,
 )
 from sim.sweep.storage import config_hash, inside
 
@@ -109,6 +111,8 @@ class SweepPlan:
 
     name: str
     design: Design
+    #: One row per run: run_id, point, replicate, seed, scenario, calibration, rounds; the
+    #: parameter values stay per point in ``design.points`` (:meth:`chunk_runs` joins them).
     runs: pd.DataFrame
     chunks: list[tuple[int, int]]
     rounds: int
@@ -125,6 +129,11 @@ class SweepPlan:
     def n_runs(self) -> int:
         """Number of runs (design points x replicates)."""
         return len(self.runs)
+
+    def chunk_runs(self, i: int) -> pd.DataFrame:
+        """Chunk ``i``'s runs with their points' parameter values (index: run positions)."""
+        a, b = self.chunks[i]
+        return with_point_values(self.runs.iloc[a:b], self.design, self.design.params)
 
     def chunk_path(self, i: int) -> Path:
         """File of chunk ``i`` (named by its run range, so a different chunking never clashes)."""
@@ -273,6 +282,10 @@ def _inputs(
     return calibrations, scenarios
 
 
+#: Design points checked at once by :func:`_check_points`.
+_CHECK_POINTS = 8192
+
+
 def _check_points(
     design: Design,
     axis_key: dict[str, str],
@@ -285,17 +298,23 @@ def _check_points(
     """Every value of every point through build_params: bad names or out-of-range values fail
     here, before any run starts."""
     pts = design.points
-    if "scenario" not in pts:
-        pts = pts.assign(scenario=sc_name)
-    if "calibration" not in pts:
-        pts = pts.assign(calibration=cal_name)
-    for (sc, cal), group in pts.groupby(["scenario", "calibration"], sort=False):
-        overrides = {p: group[p].to_numpy(np.float64) for p in design.params}
-        try:
-            build_params(calibrations[str(cal)], scenarios[str(sc)], rounds, len(group), overrides)
-        except ConfigError as exc:
-            where = axis_key.get(exc.key, "sweep.parameters")
-            raise ConfigError(where, str(exc)) from None
+    sc_col = pts["scenario"] if "scenario" in pts else pd.Series(sc_name, index=pts.index)
+    cal_col = pts["calibration"] if "calibration" in pts else pd.Series(cal_name, index=pts.index)
+    groups = pts.groupby([sc_col, cal_col], sort=False).indices
+    for key, rows in groups.items():
+        sc, cal = str(key[0]), str(key[1])  # type: ignore[index]
+        # In slices: the parameters of a large design at once would hold per-round schedules
+        # for every point (a Sobol design's 150,000 points x 40 rounds: over 0.5 GB).
+        for start in range(0, len(rows), _CHECK_POINTS):
+            part = rows[start : start + _CHECK_POINTS]
+            overrides = {p: pts[p].to_numpy(np.float64)[part] for p in design.params}
+            try:
+                build_params(
+                    calibrations[str(cal)], scenarios[str(sc)], rounds, len(part), overrides
+                )
+            except ConfigError as exc:
+                where = axis_key.get(exc.key, "sweep.parameters")
+                raise ConfigError(where, str(exc)) from None
 
 
 def sweep_root(value: Any) -> Path:
@@ -333,14 +352,18 @@ def _design(
         ) from None
 
 
-def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = False) -> SweepPlan:
+def plan_sweep(
+    sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = False, workers: int = 1
+) -> SweepPlan:
     """Validate a sweep and lay out its runs (nothing runs, nothing is written).
 
     ``sweep`` is the ``sweep`` section (:class:`sim.cli.schema.SweepConfig` as a mapping);
     ``base`` holds ``calibration`` (a mapping), ``scenario`` (a mapping or Scenario),
     ``rounds`` and ``engine``. Bad input raises a one-line
     :class:`ConfigError` naming the key. A sweep whose estimated time or memory exceeds the
-    bounds of :mod:`sim.engine.cost` is refused unless ``force``.
+    bounds of :mod:`sim.engine.cost` is refused unless ``force``. ``chunks`` None (the
+    default) sizes the chunks from the number of runs and the launcher's ``workers``
+    (:func:`sim.sweep.design.auto_chunks`).
     """
     if not isinstance(sweep, Mapping):
         raise ConfigError("sweep", f"expected a mapping, got {sweep!r}")
@@ -356,24 +379,27 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
     replicates = _int("sweep.replicates", sweep.get("replicates", 20), 1)
     base_seed = check_seed("sweep.base_seed", sweep.get("base_seed", 0))
     check_seed("sweep.design_seed", sweep.get("design_seed", 0))
-    n_chunks = _int("sweep.chunks", sweep.get("chunks", 8), 1)
+    given_chunks = sweep.get("chunks")
+    n_chunks = None if given_chunks is None else _int("sweep.chunks", given_chunks, 1)
     cal0 = calibration_from_dict(base["calibration"], where="calibration")
     sc_raw = base["scenario"]
     sc0 = sc_raw if isinstance(sc_raw, Scenario) else scenario_from_dict(sc_raw)
 
-    design = _design(sweep, cal0, sc0, (replicates, rounds, engine, n_chunks), force)
+    design = _design(sweep, cal0, sc0, (replicates, rounds, engine, n_chunks or 1), force)
     n_runs = len(design.points) * replicates
+    n_chunks = n_chunks or auto_chunks(n_runs, workers)
     estimate = cost.sweep(engine, n_runs, rounds, n_chunks, replicates, len(design.params))
     cost.check(estimate, "sweep", force)
-    runs = run_table(design, replicates, base_seed)
+    runs = run_index(design, replicates, base_seed)
     axis_key = {a.param: f"sweep.axes.{a.label}" for a in design.axes}
     calibrations, scenarios = _inputs(design, axis_key, cal0, sc0)
     for col, single in (("calibration", cal0.name), ("scenario", sc0.name)):
-        if col not in axis_key:
+        if col in axis_key:
+            runs[col] = design.points[col].to_numpy()[runs["point"].to_numpy()]
+        else:
             runs[col] = single
     runs["rounds"] = np.int64(rounds)
-    lead = ["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]
-    runs = runs[lead + list(design.params)]
+    runs = runs[["run_id", "point", "replicate", "seed", "scenario", "calibration", "rounds"]]
     _check_effect(design, scenarios, axis_key)
     _check_points(design, axis_key, calibrations, scenarios, cal0.name, sc0.name, rounds)
 
@@ -385,7 +411,9 @@ def plan_sweep(sweep: Mapping[str, Any], base: Mapping[str, Any], force: bool = 
         "replicates": replicates,
         "base_seed": base_seed,
         "rounds": rounds,
-        "engine": engine,
+        # The batch engine and its compiled kernels give the same numbers to the bit
+        # (tests/test_equivalence.py): one sweep, whichever of the two computes a chunk.
+        "engine": "batch" if engine in BATCH_ENGINES else engine,
         "scenarios": {k: scenario_to_dict(v) for k, v in scenarios.items()},
         "calibrations": {k: v.to_dict() for k, v in calibrations.items()},
     }
