@@ -172,7 +172,7 @@ def test_compiled_engine_agrees_where_strategic_states_escalate(article):
     # strategic states at a harsh escalation, so that the severities chosen differ by world
     n = 24
     overrides = {
-        "escalation.us_tariff_level": np.linspace(0.2, 1.0, n),
+        "escalation.us_tariff_slope": np.linspace(0.2, 1.0, n),
         "cn_coercion": np.linspace(0.0, 1.0, n),
     }
     run = _compare_compiled(article, load_scenario("us_escalation"), n=n, overrides=overrides)
@@ -200,7 +200,7 @@ def test_compiled_engine_agrees_for_every_policy_kind(calibration_name, us, chin
         us_policy=us,
         china_policy=china,
         japan_policy=japan,
-        us_tariff_level=0.3,
+        us_tariff_slope=0.3,
         us_tariff_path=[0.02, 0.1, 0.25],
         us_demand_path=[0.6, 0.8, 1.0],
         cn_restriction_path=[0.0, 0.3],

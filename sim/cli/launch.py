@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -92,8 +93,10 @@ _PLANS: dict[str, SweepPlan] = {}
 
 
 def cached_plan(cfg: DictConfig) -> SweepPlan:
-    """:func:`sweep_plan`, made once per process for the same sweep (any ``sweep.chunk``)."""
-    key = config_yaml(cfg)
+    """:func:`sweep_plan`, made once per process for the same sweep (any ``sweep.chunk``).
+
+    The same config in another folder (a relative ``sweep.output_dir``) is another sweep."""
+    key = f"{Path.cwd()}\n{config_yaml(cfg)}"
     if key not in _PLANS:
         _PLANS.clear()
         _PLANS[key] = sweep_plan(cfg)

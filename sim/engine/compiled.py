@@ -143,10 +143,10 @@ for _fn in _SHARED:
     register_jitable(inline="always")(_fn)
 
 # --- parameters as a NamedTuple of arrays (what numba can type) ----------------------------
+#: Params' array fields (names, sizes and labels are not passed to the kernels).
 _WORLD_FIELDS = tuple(
-    f.name for f in fields(Params) if f.name not in ("n_worlds", "rounds", "firm_names")
+    f.name for f in fields(Params) if "ndarray" in str(f.type) and f.name != "compliance_menu"
 )
-_WORLD_FIELDS = tuple(n for n in _WORLD_FIELDS if n != "compliance_menu")
 ParamArrays = collections.namedtuple("ParamArrays", _WORLD_FIELDS)  # type: ignore[misc]
 
 
