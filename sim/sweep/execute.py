@@ -33,6 +33,7 @@ from sim.core.outcomes import SUMMARY_UNITS
 from sim.core.params import build_params
 from sim.core.registry import SCENARIO_PARAMETERS
 from sim.engine.batch import run_batch
+from sim.sweep.cluster import Executor, LocalExecutor
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     FileLock,
@@ -205,14 +206,64 @@ def write_chunk(plan: SweepPlan, i: int, wait: bool = True) -> bool | None:
     try:
         if path.exists():
             return False
-        remove_stale_tmp(path.parent, [path.name])
-        table = run_chunk(plan, i)
-        meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
-        atomic_write_parquet(path, table, meta)
-        fault_point("after-chunk")
+        _write_chunk_file(plan, i, run_chunk(plan, i))
     finally:
         lock.release()
     return True
+
+
+def _write_chunk_file(plan: SweepPlan, i: int, table: pd.DataFrame) -> None:
+    """Write chunk ``i``'s table atomically (its lock held by the caller)."""
+    path = plan.chunk_path(i)
+    remove_stale_tmp(path.parent, [path.name])
+    meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
+    atomic_write_parquet(path, table, meta)
+    fault_point("after-chunk")
+
+
+def run_chunk_task(task: tuple[SweepPlan, int]) -> pd.DataFrame:
+    """:func:`run_chunk` of ``(plan, i)``: what an executor sends to a cluster worker."""
+    plan, i = task
+    return run_chunk(plan, i)
+
+
+def _write_chunks_on(cluster: Executor, plan: SweepPlan, bar: Progress) -> int:
+    """Compute the missing chunks on ``cluster`` and write each here as it arrives.
+
+    The chunks are computed on the workers and written by this process (the workers need
+    not see the sweep folder); each chunk is locked while it is out, as
+    :func:`write_chunk` locks it, and chunks another process holds are left to it and
+    waited for. A chunk file's bytes do not depend on where or in what order it was
+    computed.
+    """
+    held: list[tuple[int, FileLock]] = []
+    busy: list[int] = []
+    for i in plan.missing_chunks():
+        lock = chunk_lock(plan.chunk_path(i))
+        if not lock.acquire(blocking=False):
+            busy.append(i)
+        elif plan.chunk_path(i).exists():
+            lock.release()
+        else:
+            held.append((i, lock))
+    computed = 0
+    try:
+        todo = [(plan, i) for i, _ in held]
+        for k, table in cluster.as_completed(run_chunk_task, todo):
+            i, lock = held[k]
+            try:
+                _write_chunk_file(plan, i, table)
+            finally:
+                lock.release()
+            computed += 1
+            bar.poll()
+    finally:
+        for _, lock in held:
+            lock.release()
+    for i in busy:
+        computed += bool(write_chunk(plan, i))
+        bar.poll()
+    return computed
 
 
 def _remove_free_chunk_files(plan: SweepPlan) -> None:
@@ -360,11 +411,24 @@ class Progress:
 
 
 def run_sweep(
-    plan: SweepPlan, progress: bool = True, config_yaml: str | None = None
+    plan: SweepPlan,
+    progress: bool = True,
+    config_yaml: str | None = None,
+    cluster: Executor | None = None,
 ) -> tuple[int, Path]:
-    """Every missing chunk in this process, then the merge; returns (chunks computed, table)."""
+    """Every missing chunk, then the merge; returns (chunks computed, table).
+
+    The chunks are computed in this process, or on ``cluster`` (a Dask cluster,
+    :mod:`sim.sweep.cluster`) and written here; the table is the same either way.
+    """
     prepare_folder(plan, config_yaml)
     computed = 0
+    if cluster is not None and not isinstance(cluster, LocalExecutor):
+        with Progress(plan, enabled=progress) as bar:
+            computed = _write_chunks_on(cluster, plan, bar)
+        if not plan.is_complete():
+            merge_chunks(plan)
+        return computed, plan.table_path
     with Progress(plan, enabled=progress) as bar:
         busy = []
         for i in plan.missing_chunks():  # first the chunks no other process is computing
