@@ -47,7 +47,7 @@ from experiments.inference.fit import Fit, Settings, fit
 from experiments.inference.observations import observations
 from experiments.inference.predictive import interval_text, intervals, resample
 from experiments.inference.screen import screen
-from experiments.inference.simulate import EpisodeSimulator
+from experiments.inference.simulate import EpisodeSimulator, episode_inputs
 from sim.catalog import load_calibration, load_episode
 from sim.core.errors import ConfigError
 from sim.sweep.cluster import Executor, LocalExecutor, check_address, executor
@@ -150,8 +150,9 @@ class Setup:
 def setup(cfg: Mapping[str, Any], ex: Executor | None = None) -> Setup:
     """Build the space and the observed rows, and simulate the pilot."""
     t0 = time.perf_counter()
-    cal_names = [load_episode(e).calibration for e in cfg["episodes"]] + list(cfg["targets"])
-    space = AssumptionSpace.of([load_calibration(c) for c in dict.fromkeys(cal_names)])
+    cals = [episode_inputs(e, cfg["states"])[0] for e in cfg["episodes"]]
+    cals += [load_calibration(c) for c in cfg["targets"]]
+    space = AssumptionSpace.of(list({c.name: c for c in cals}.values()))
     rows = observations(cfg["episodes"], cfg["statistics"]["exclude"])
     chunk = int(cfg["abc"]["chunk_worlds"])
     sim = EpisodeSimulator(space, rows, cfg["states"], ex, chunk)

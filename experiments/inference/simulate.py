@@ -21,6 +21,7 @@ both (:func:`experiments.history.with_states`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,24 +51,32 @@ class EpisodeSetup:
     rows: pd.DataFrame
 
 
-def setup_episode(name: str, rows: pd.DataFrame, states: str | None) -> EpisodeSetup:
-    """The episode's calibration, scenarios, horizon and the columns its rows read."""
+@functools.cache
+def episode_inputs(name: str, states: str | None) -> tuple[Calibration, Scenario, Scenario]:
+    """The episode's calibration, replay and counterfactual (loaded once per process: each
+    load composes and checks config files)."""
     ep = load_episode(name)
-    rows = rows[rows["episode"] == name]
-    needs_cf = bool((rows["statistic"] == "loss_vs_counterfactual").any())
 
     def scenario(sc_name: str) -> Scenario:
         sc = load_scenario(sc_name)
         return sc if states is None else with_states(sc, states)
 
+    return load_calibration(ep.calibration), scenario(ep.scenario), scenario(ep.counterfactual)
+
+
+def setup_episode(name: str, rows: pd.DataFrame, states: str | None) -> EpisodeSetup:
+    """The episode's calibration, scenarios, horizon and the columns its rows read."""
+    calibration, replay, counterfactual = episode_inputs(name, states)
+    rows = rows[rows["episode"] == name]
+    needs_cf = bool((rows["statistic"] == "loss_vs_counterfactual").any())
     columns = set(rows["column"])
     if (rows["statistic"] == "conceded").any():
         columns |= {"cn_red_line", "cn_red_line_known"}
     return EpisodeSetup(
         name=name,
-        calibration=load_calibration(ep.calibration),
-        replay=scenario(ep.scenario),
-        counterfactual=scenario(ep.counterfactual) if needs_cf else None,
+        calibration=calibration,
+        replay=replay,
+        counterfactual=counterfactual if needs_cf else None,
         rounds=int(rows["round_end"].max()) + 1,
         columns=tuple(sorted(columns)),
         rows=rows,
