@@ -8,8 +8,9 @@ Three **sources** of parameter values for a calibration (the article's, for the 
 
 Every world ``j`` of a source uses draw ``j`` and seed ``seeds[j]`` at every scenario and
 grid point (common random numbers), so differences between points are not differences in
-luck, and the three sources share their seeds. :func:`run_draws` runs draws x points as
-tasks of the batch engine (:class:`sim.engine.worlds.WorldsTask`) on an executor.
+luck, and the three sources share their seeds. :func:`run_sources` runs sources x points x draws as
+tasks of the batch engine (:class:`sim.engine.worlds.WorldsTask`) on an executor, every
+source in one batch (:func:`run_sources`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from experiments.inference.assumptions import AssumptionSpace
+from experiments.inference.assumptions import AssumptionSpace, assumed_range, entry_of
 from experiments.inference.fit import Fit
 from experiments.inference.predictive import resample
 from sim.core.calibration import Calibration
@@ -45,43 +46,73 @@ def source_draws(
     return {"fixed": None, "prior": prior[:n], "posterior": posterior}
 
 
-def run_draws(
+def fixed_overrides(
+    space: AssumptionSpace, calibration: Calibration, n: int
+) -> dict[str, np.ndarray]:
+    """The calibration's own values of its assumptions, as overrides for ``n`` worlds (the
+    same numbers as no override: the ``fixed`` source can share a batch with the others)."""
+    out = {}
+    for name in space.names:
+        if assumed_range(calibration, name) is not None:
+            e = entry_of(calibration, name)
+            assert e is not None
+            out[name] = np.full(n, float(e.value))
+    return out
+
+
+def run_sources(
     calibration: Calibration,
     scenario: Scenario,
     rounds: int,
     space: AssumptionSpace,
-    draws: np.ndarray | None,
+    draws: Mapping[str, np.ndarray | None],
     seeds: np.ndarray,
     points: pd.DataFrame | None = None,
     executor: Executor | None = None,
-    chunk_worlds: int = 2048,
+    chunk_worlds: int = 4096,
 ) -> pd.DataFrame:
-    """Outcomes of every draw at every point: one row per (point, draw), in that order.
+    """Outcomes of every source's draws at every point, one row per (source, point, draw).
 
+    ``draws`` maps a source to its draws ``u`` ``(n, dim)`` (None: the calibration's values);
     ``points`` holds scenario levels (columns named as :func:`sim.core.params.build_params`
     overrides, e.g. ``escalation.us_tariff_level``), one row per point; None = one point,
-    the scenario as it is.
+    the scenario as it is. All of it is one batch of the engine (cut into tasks of at most
+    ``chunk_worlds``): a world's result does not depend on the others in its batch.
     """
     seeds = np.asarray(seeds, dtype=np.int64)
     n = len(seeds)
     pts = points if points is not None else pd.DataFrame(index=[0])
     k = len(pts)
-    ov: dict[str, np.ndarray] = {}
-    if draws is not None:
-        ov = {name: np.tile(v, k) for name, v in space.overrides(calibration, draws).items()}
-    for col in pts.columns:
-        ov[col] = np.repeat(pts[col].to_numpy(np.float64), n)
-    all_seeds = np.tile(seeds, k)
+    parts: list[dict[str, np.ndarray]] = []
+    for u in draws.values():
+        ov = (
+            fixed_overrides(space, calibration, n) if u is None else space.overrides(calibration, u)
+        )
+        block = {name: np.tile(v, k) for name, v in ov.items()}
+        for col in pts.columns:
+            block[col] = np.repeat(pts[col].to_numpy(np.float64), n)
+        parts.append(block)
+    names = set().union(*parts)
+    if any(set(b) != names for b in parts):
+        raise ValueError("every source must override the same entries")
+    ov_all = {c: np.concatenate([b[c] for b in parts]) for c in sorted(names)}
+    all_seeds = np.tile(seeds, k * len(parts))
+    total = len(all_seeds)
     tasks = []
-    for a in range(0, n * k, chunk_worlds):
-        b = min(a + chunk_worlds, n * k)
-        part: Mapping[str, np.ndarray] = {c: v[a:b] for c, v in ov.items()}
+    for a in range(0, total, chunk_worlds):
+        b = min(a + chunk_worlds, total)
+        part: Mapping[str, np.ndarray] = {c: v[a:b] for c, v in ov_all.items()}
         tasks.append(WorldsTask(calibration, scenario, rounds, all_seeds[a:b], part))
     results = (executor or LocalExecutor()).map(run_worlds, tasks)
     out = pd.concat([r.outcomes for r in results], ignore_index=True)
     lead = pd.DataFrame(
-        {"point": np.repeat(np.arange(k), n), "draw": np.tile(np.arange(n), k), "seed": all_seeds}
+        {
+            "source": np.repeat(list(draws), n * k),
+            "point": np.tile(np.repeat(np.arange(k), n), len(parts)),
+            "draw": np.tile(np.arange(n), k * len(parts)),
+            "seed": all_seeds,
+        }
     )
     for col in pts.columns:
-        lead[col] = np.repeat(pts[col].to_numpy(), n)
+        lead[col] = np.tile(np.repeat(pts[col].to_numpy(), n), len(parts))
     return pd.concat([lead, out], axis=1)
