@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", choices=SCALES, default="full")
     ap.add_argument("--out", type=Path, default=None, help="output root (default output_dir)")
     ap.add_argument("--verbose", action="store_true", help="pyabc's log of each generation")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     try:
         cfg = load_config(CONFIG, args.scale, args.overrides)
         folder = result_folder(cfg, args.out)
