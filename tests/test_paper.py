@@ -31,7 +31,7 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_every_figure_is_configured():
     numbers = [f.number for f in paper.load_figures(paper.PAPER_CONFIGS, "full")]
-    assert numbers == list(range(1, 8)) and len(FIGURES) == 7
+    assert numbers == list(range(1, 9)) and len(FIGURES) == 8
 
 
 def test_pipeline_twice_gives_byte_identical_data(two_runs):
@@ -102,3 +102,51 @@ def test_bad_config_is_refused_with_its_key(tmp_path):
     (tmp_path / "phase_diagram.yaml").write_text(src.replace("level: 0.5", "levl: 0.5"))
     with pytest.raises(ConfigError, match="phase_diagram.levl"):
         paper.load_figures(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def posterior_small(tmp_path_factory) -> Path:
+    """The posterior_headline figure alone at its small size (with images)."""
+    out = tmp_path_factory.mktemp("paper-posterior")
+    assert paper.main(["--scale", "small", "--only", "posterior_headline", "--out", str(out)]) == 0
+    return out
+
+
+def test_posterior_headline_is_a_registered_figure_with_every_panel(posterior_small):
+    from experiments.figures import kinds
+
+    assert "posterior_headline" in kinds() and "posterior_headline" in FIGURES
+    manifest = json.loads((posterior_small / "MANIFEST.json").read_text())["figures"]
+    entry = manifest["posterior_headline"]
+    assert entry["number"] == 8 and all(c["unit"] for c in entry["data"]["columns"])
+    assert entry["designs"]["inference"]["simulations"] > 0
+    table = pd.read_csv(posterior_small / "data" / "posterior_headline.csv")
+    assert set(table["panel"]) == {"posterior", "scenarios", "phase", "tipping"}
+    runs = table[table["panel"] != "posterior"]
+    assert set(runs["source"]) == {"fixed", "prior", "posterior"}
+    assert set(runs["states"]) == {"strategic", "reactive"}
+    post = table[table["panel"] == "posterior"]
+    assert (
+        (post["posterior_q05"] >= post["prior_low"]) & (post["posterior_q95"] <= post["prior_high"])
+    ).all()
+    assert (posterior_small / "figures" / "posterior_headline.png").stat().st_size > 1000
+    readme = (posterior_small / "README.md").read_text()
+    assert "P(breakdown) under strategic states" in readme
+
+
+def test_posterior_headline_regenerates_identically(posterior_small, capsys):
+    args = ["--check", "--scale", "small", "--only", "posterior_headline"]
+    assert paper.main([*args, "--out", str(posterior_small)]) == 0
+    assert "figures-check passed" in capsys.readouterr().out
+
+
+def test_posterior_headline_bad_inference_override_is_one_line(tmp_path):
+    src = (paper.PAPER_CONFIGS / "posterior_headline.yaml").read_text()
+    (tmp_path / "posterior_headline.yaml").write_text(
+        src.replace("inference_overrides: []", "inference_overrides: [abc.populaton=3]")
+    )
+    (fig,) = paper.load_figures(tmp_path, "small")
+    from experiments.figures import kinds
+
+    with pytest.raises(ConfigError, match="abc.populaton: unknown key"):
+        kinds()["posterior_headline"].build(fig.config)
