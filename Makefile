@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format viz browser-setup bench figures figures-check clean
+.PHONY: setup run test test-fast lint format viz browser-setup bench figures figures-check calibrate clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ viz: setup
 ## figures: regenerate every paper figure, its data, MANIFEST.json and README.md (results/paper/)
 figures: setup
 	$(PY) -m experiments.paper
+
+## calibrate: calibrate the assumptions to the historical episodes at full size, leave each
+## episode out and check the predictions (results/calibration/<id>/; docs/inference.md).
+## ARGS='key=value ...' to override, e.g. ARGS='cluster.address=tcp://host:8786'
+calibrate: setup
+	$(PY) -m experiments.calibrate $(ARGS)
 
 ## figures-check: regenerate the figures' data in a temporary folder; fail if it differs
 figures-check: setup

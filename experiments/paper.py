@@ -284,10 +284,13 @@ def detector_record(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _seeds_line(entry: Mapping[str, Any]) -> str:
+    """The README's seeds of a figure; designs in name order, as MANIFEST.json stores them
+    (so a README written from a fresh build and one written from the manifest, as
+    ``--only`` does for the other figures, are the same text)."""
     seeds = entry["seeds"]
     if "seeds" in seeds:
         return f"seeds {seeds['seeds']}"
-    return "; ".join(f"{k}: seeds {v['seeds']}" for k, v in seeds.items())
+    return "; ".join(f"{k}: seeds {v['seeds']}" for k, v in sorted(seeds.items()))
 
 
 def _readme_section(out: Path, name: str, e: Mapping[str, Any]) -> list[str]:

@@ -32,7 +32,7 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_every_figure_is_configured():
     numbers = [f.number for f in paper.load_figures(paper.PAPER_CONFIGS, "full")]
-    assert numbers == list(range(1, 8)) and len(FIGURES) == 7
+    assert numbers == list(range(1, 9)) and len(FIGURES) == 8
 
 
 def test_pipeline_twice_gives_byte_identical_data(two_runs):
@@ -122,7 +122,8 @@ STATES = {
 def test_every_table_says_which_state_model_and_the_manifest_too(two_runs):
     first, _ = two_runs
     manifest = json.loads((first / "MANIFEST.json").read_text())["figures"]
-    assert set(STATES) == set(FIGURES)
+    # figure 8 draws both state models in one table of its own (tested below)
+    assert set(STATES) == set(FIGURES) - {"posterior_headline"}
     for name, models in STATES.items():
         table = pd.read_csv(first / "data" / f"{name}.csv")
         assert list(dict.fromkeys(table["states"])) == models, name
@@ -195,3 +196,61 @@ def test_the_state_model_goes_into_every_scenario_and_the_config_hash():
         sweeps.at_states(plan_sweep(grid, base), "reactive").config_hash
         == plan_sweep(grid, reactive_base).config_hash
     )
+
+
+@pytest.fixture(scope="module")
+def posterior_small(tmp_path_factory) -> Path:
+    """The posterior_headline figure alone at its small size (with images)."""
+    out = tmp_path_factory.mktemp("paper-posterior")
+    assert paper.main(["--scale", "small", "--only", "posterior_headline", "--out", str(out)]) == 0
+    return out
+
+
+def test_posterior_headline_is_a_registered_figure_with_every_panel(posterior_small):
+    from experiments.figures import kinds
+
+    assert "posterior_headline" in kinds() and "posterior_headline" in FIGURES
+    manifest = json.loads((posterior_small / "MANIFEST.json").read_text())["figures"]
+    entry = manifest["posterior_headline"]
+    assert entry["number"] == 8 and all(c["unit"] for c in entry["data"]["columns"])
+    assert entry["designs"]["inference"]["simulations"] > 0
+    table = pd.read_csv(posterior_small / "data" / "posterior_headline.csv")
+    assert set(table["panel"]) == {"posterior", "scenarios", "phase", "tipping"}
+    runs = table[table["panel"] != "posterior"]
+    assert set(runs["source"]) == {"fixed", "prior", "posterior"}
+    assert set(runs["states"]) == {"strategic", "reactive"}
+    post = table[table["panel"] == "posterior"]
+    assert (
+        (post["posterior_q05"] >= post["prior_low"]) & (post["posterior_q95"] <= post["prior_high"])
+    ).all()
+    assert (posterior_small / "figures" / "posterior_headline.png").stat().st_size > 1000
+    readme = (posterior_small / "README.md").read_text()
+    assert "P(breakdown) under strategic states" in readme
+
+
+def test_posterior_headline_regenerates_identically(posterior_small, capsys):
+    args = ["--check", "--scale", "small", "--only", "posterior_headline"]
+    assert paper.main([*args, "--out", str(posterior_small)]) == 0
+    assert "figures-check passed" in capsys.readouterr().out
+
+
+def test_posterior_headline_bad_inference_override_is_one_line(tmp_path):
+    src = (paper.PAPER_CONFIGS / "posterior_headline.yaml").read_text()
+    (tmp_path / "posterior_headline.yaml").write_text(
+        src.replace("inference_overrides: []", "inference_overrides: [abc.populaton=3]")
+    )
+    (fig,) = paper.load_figures(tmp_path, "small")
+    from experiments.figures import kinds
+
+    with pytest.raises(ConfigError, match="abc.populaton: unknown key"):
+        kinds()["posterior_headline"].build(fig.config)
+
+
+def test_readme_seeds_do_not_depend_on_the_order_of_designs():
+    """A README written from a fresh build equals one written from MANIFEST.json (whose keys
+    are sorted), as ``--only`` writes the other figures' sections."""
+    fresh = {"seeds": {"lobbying": {"seeds": "0..9"}, "fiscal": {"seeds": "0..9"}}}
+    stored = json.loads(json.dumps(fresh, sort_keys=True))
+    assert list(stored["seeds"]) != list(fresh["seeds"])
+    assert paper._seeds_line(fresh) == paper._seeds_line(stored)
+    assert paper._seeds_line(fresh) == "fiscal: seeds 0..9; lobbying: seeds 0..9"

@@ -3,7 +3,7 @@
 Kinds (each module exposes ``KIND``, a :class:`~experiments.figures.kind.FigureKind` with the
 kind's config keys, data builder, drawer and README writer; see :mod:`.kind`):
 :mod:`.trajectories`, :mod:`.phase_diagram`, :mod:`.tipping_points`, :mod:`.survival`,
-:mod:`.firms`, :mod:`.calibration_contours`, :mod:`.sobol`.
+:mod:`.firms`, :mod:`.calibration_contours`, :mod:`.sobol`, :mod:`.posterior_headline`.
 
 Shared helpers, one concept each: :mod:`.style` (palette, rc, colours per scenario /
 calibration / firm, saving), :mod:`.labels` (readable names of scenarios, calibrations, firms

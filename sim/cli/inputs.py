@@ -81,6 +81,10 @@ def build_inputs(cfg: DictConfig) -> RunInputs:
     for key in ("calibration", "scenario", "seed", "rounds", "engine", "output_dir"):
         if key not in plain:
             raise ConfigError(key, "missing (a run needs it; do not remove it with ~)")
+    if (plain.get("cluster") or {}).get("address"):
+        raise ConfigError(
+            "cluster.address", "only experiments (+experiment=...) run on a cluster, not one run"
+        )
     return RunInputs(
         calibration=calibration_from_dict(plain["calibration"], where="calibration"),
         scenario=scenario_from_dict(plain["scenario"]),

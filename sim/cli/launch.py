@@ -25,7 +25,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.catalog import CONF_PACKAGE, hydra_quote, search_path_override
 from sim.cli.inputs import resolve
+from sim.core.constraints import Real
 from sim.core.errors import ConfigError
+from sim.sweep.cluster import CONNECT_TIMEOUT, check_address, executor
 from sim.sweep.execute import (
     PARENT_ENV,
     Progress,
@@ -67,8 +69,12 @@ def launcher_workers(hydra_node: dict) -> int:
 
 
 def config_yaml(cfg: DictConfig) -> str:
-    """The resolved config as YAML, without Hydra's own node (what a sweep folder records)."""
-    plain = {k: v for k, v in resolve(cfg).items() if k != "hydra"}
+    """The resolved config as YAML, without Hydra's own node (what a sweep folder records).
+
+    Where the chunks ran (``cluster``) is left out, like the launcher: the folder holds the
+    same files wherever they were computed.
+    """
+    plain = {k: v for k, v in resolve(cfg).items() if k not in ("hydra", "cluster")}
     plain["sweep"]["chunk"] = None
     return OmegaConf.to_yaml(OmegaConf.create(plain))
 
@@ -103,13 +109,34 @@ def cached_plan(cfg: DictConfig) -> SweepPlan:
     return _PLANS[key]
 
 
+def cluster_address(cfg: DictConfig) -> str | None:
+    """The config's ``cluster.address`` (None: compute here or on the Hydra launcher)."""
+    cluster = cfg.get("cluster")
+    return check_address("cluster.address", cluster.get("address") if cluster else None)
+
+
+def cluster_timeout(cfg: DictConfig) -> float:
+    """Seconds to wait for the cluster's scheduler and first worker (``cluster.timeout``)."""
+    cluster = cfg.get("cluster")
+    value = cluster.get("timeout") if cluster else None
+    return (
+        CONNECT_TIMEOUT
+        if value is None
+        else Real(0.0, None, closed="neither").check("cluster.timeout", value)
+    )
+
+
 def run_sweep_job(cfg: DictConfig) -> None:
-    """One Hydra job of a sweep: chunk ``sweep.chunk``, or (None) every missing chunk + merge."""
+    """One Hydra job of a sweep: chunk ``sweep.chunk``, or (None) every missing chunk + merge.
+
+    With ``cluster.address`` the missing chunks are computed on that Dask cluster.
+    """
     plan = cached_plan(cfg)
     if cfg.sweep.chunk is None:
         t0 = time.perf_counter()
         missing = plan.missing_chunks()
-        computed = run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg))[0]
+        with executor(cluster_address(cfg), cluster_timeout(cfg)) as ex:
+            computed = run_sweep(plan, bool(cfg.sweep.progress), config_yaml(cfg), ex)[0]
         # chunks another process computed meanwhile count as already there
         done_here = [i for i in missing if plan.chunk_path(i).exists()][:computed]
         print(summary_line(plan, done_here, time.perf_counter() - t0))
@@ -137,6 +164,11 @@ class SweepLaunch:
     in_process: bool = False
     #: The composed config (Hydra's node included): the record of an in-process launch.
     record: str = ""
+    #: A Dask scheduler's address: the chunks run there, not on the Hydra launcher.
+    cluster: str | None = None
+    cluster_timeout: float = CONNECT_TIMEOUT
+    #: The resolved config the sweep folder records.
+    config_yaml: str | None = None
 
 
 def prepare_launch(args: list[str]) -> SweepLaunch | None:
@@ -170,7 +202,14 @@ def prepare_launch(args: list[str]) -> SweepLaunch | None:
     chunk = cfg.sweep.chunk
     if chunk is not None and not 0 <= chunk < len(plan.chunks):
         raise ConfigError("sweep.chunk", f"must be in 0..{len(plan.chunks) - 1}, got {chunk}")
-    prepare_folder(plan, config_yaml(cfg))
+    address, timeout = cluster_address(cfg), cluster_timeout(cfg)
+    if address is not None and chunk is not None:
+        raise ConfigError(
+            "sweep.chunk", "give no chunk with cluster.address: the cluster runs them all"
+        )
+    recorded = config_yaml(cfg)
+    if address is None:  # on a cluster, the folder is prepared once the cluster answers
+        prepare_folder(plan, recorded)
     multirun = any(a in _PASS_FLAGS for a in args) or cfg.hydra.mode == RunMode.MULTIRUN
     in_process = cfg.hydra.launcher.get("_target_") == BASIC_LAUNCHER
     return SweepLaunch(
@@ -180,6 +219,9 @@ def prepare_launch(args: list[str]) -> SweepLaunch | None:
         bool(cfg.sweep.progress),
         in_process,
         OmegaConf.to_yaml(cfg) if in_process else "",
+        address,
+        timeout,
+        recorded,
     )
 
 
@@ -238,6 +280,9 @@ def launch_sweep(launch: SweepLaunch, hydra_main: Callable[[], None]) -> None:
         stale = stale_note(plan)
         if stale:
             print(stale)
+        return
+    if launch.cluster is not None:
+        _launch_on_cluster(launch)
         return
     if launch.multirun and launch.in_process:
         _run_in_process(launch)
@@ -304,3 +349,18 @@ def _run_in_process(launch: SweepLaunch) -> None:
         raise _interrupted(plan) from None
     merge_chunks(plan)
     print(summary_line(plan, missing, time.perf_counter() - t0))
+
+
+def _launch_on_cluster(launch: SweepLaunch) -> None:
+    """Every missing chunk on the Dask cluster at ``launch.cluster``, written here; merge."""
+    plan = launch.plan
+    missing = plan.missing_chunks()
+    t0 = time.perf_counter()
+    try:
+        with executor(launch.cluster, launch.cluster_timeout) as ex:
+            print(f"{plan.name}: {len(missing)} chunk(s) on the Dask cluster at {ex.where}")
+            run_sweep(plan, launch.progress, launch.config_yaml, ex)
+    except KeyboardInterrupt:
+        raise _interrupted(plan) from None
+    done_here = [i for i in missing if plan.chunk_path(i).exists()]
+    print(summary_line(plan, done_here, time.perf_counter() - t0))

@@ -52,6 +52,7 @@ def plain_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config a run folder records (Hydra's own node removed)."""
     plain = resolve(cfg)
     plain.pop("hydra", None)
+    plain.pop("cluster", None)  # where an experiment runs, not what a run is
     return plain
 
 

@@ -79,6 +79,16 @@ class SweepConfig:
 
 
 @dataclass
+class ClusterConfig:
+    """Where an experiment's chunks run: a Dask scheduler (``tcp://host:8786``), or here."""
+
+    #: Scheduler address; None = in this process (or on the Hydra launcher).
+    address: str | None = None
+    #: Seconds to wait for the scheduler and its first worker.
+    timeout: float = 30.0
+
+
+@dataclass
 class RunConfig:
     """``python -m sim``: one scenario, one seed (or, with a ``sweep`` section, an experiment)."""
 
@@ -93,6 +103,8 @@ class RunConfig:
     # Validated by sim.core.scenario.scenario_from_dict, as every scenario file is (one message).
     scenario: dict[str, Any] = field(default_factory=dict)
     sweep: SweepConfig | None = None
+    #: ``cluster.address=tcp://host:8786``: compute an experiment's chunks on a Dask cluster.
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
 
 def register_configs() -> None:

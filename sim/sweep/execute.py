@@ -38,6 +38,7 @@ from sim.core.timeline import quarters_of_rounds
 from sim.engine.batch import run_batch
 from sim.engine.runner import BATCH_ENGINES
 from sim.sweep.design import is_integer_param
+from sim.sweep.cluster import Executor, LocalExecutor
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     FileLock,
@@ -304,19 +305,71 @@ def write_chunk(plan: SweepPlan, i: int, wait: bool = True) -> bool | None:
     try:
         if path.exists():
             return False
-        remove_stale_tmp(path.parent, [path.name, plan.rounds_chunk_path(i).name])
-        table, traj = _compute_chunk(plan, i, bool(plan.trajectories))
-        meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
-        if traj is not None:  # written first: the runs chunk marks the chunk done
-            runs = tidy_runs(plan, table)
-            atomic_write_parquet(
-                plan.rounds_chunk_path(i), tidy_trajectories(plan, traj, runs), meta
-            )
-        atomic_write_parquet(path, tidy_runs(plan, table), meta)
-        fault_point("after-chunk")
+        _write_chunk_file(plan, i, _compute_chunk(plan, i, bool(plan.trajectories)))
     finally:
         lock.release()
     return True
+
+
+def _write_chunk_file(
+    plan: SweepPlan, i: int, computed: tuple[pd.DataFrame, pd.DataFrame | None]
+) -> None:
+    """Write chunk ``i`` (its rows and any trajectories, as :func:`_compute_chunk` gives them)
+    atomically in its tidy form; its lock is held by the caller."""
+    path = plan.chunk_path(i)
+    remove_stale_tmp(path.parent, [path.name, plan.rounds_chunk_path(i).name])
+    table, traj = computed
+    runs = tidy_runs(plan, table)
+    meta = {"config_hash": plan.config_hash, "code_version": _code_version()}
+    if traj is not None:  # written first: the runs chunk marks the chunk done
+        atomic_write_parquet(plan.rounds_chunk_path(i), tidy_trajectories(plan, traj, runs), meta)
+    atomic_write_parquet(path, runs, meta)
+    fault_point("after-chunk")
+
+
+def run_chunk_task(task: tuple[SweepPlan, int]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Chunk ``i`` of ``(plan, i)`` with its trajectories: what an executor sends to a worker."""
+    plan, i = task
+    return _compute_chunk(plan, i, bool(plan.trajectories))
+
+
+def _write_chunks_on(cluster: Executor, plan: SweepPlan, bar: Progress) -> int:
+    """Compute the missing chunks on ``cluster`` and write each here as it arrives.
+
+    The chunks are computed on the workers and written by this process (the workers need
+    not see the sweep folder); each chunk is locked while it is out, as
+    :func:`write_chunk` locks it, and chunks another process holds are left to it and
+    waited for. A chunk file's bytes do not depend on where or in what order it was
+    computed.
+    """
+    held: list[tuple[int, FileLock]] = []
+    busy: list[int] = []
+    for i in plan.missing_chunks():
+        lock = chunk_lock(plan.chunk_path(i))
+        if not lock.acquire(blocking=False):
+            busy.append(i)
+        elif plan.chunk_path(i).exists():
+            lock.release()
+        else:
+            held.append((i, lock))
+    computed = 0
+    try:
+        todo = [(plan, i) for i, _ in held]
+        for k, computed_chunk in cluster.as_completed(run_chunk_task, todo):
+            i, lock = held[k]
+            try:
+                _write_chunk_file(plan, i, computed_chunk)
+            finally:
+                lock.release()
+            computed += 1
+            bar.poll()
+    finally:
+        for _, lock in held:
+            lock.release()
+    for i in busy:
+        computed += bool(write_chunk(plan, i))
+        bar.poll()
+    return computed
 
 
 def _remove_free_chunk_files(plan: SweepPlan) -> None:
@@ -478,11 +531,24 @@ class Progress:
 
 
 def run_sweep(
-    plan: SweepPlan, progress: bool = True, config_yaml: str | None = None
+    plan: SweepPlan,
+    progress: bool = True,
+    config_yaml: str | None = None,
+    cluster: Executor | None = None,
 ) -> tuple[int, Path]:
-    """Every missing chunk in this process, then the merge; returns (chunks computed, table)."""
+    """Every missing chunk, then the merge; returns (chunks computed, table).
+
+    The chunks are computed in this process, or on ``cluster`` (a Dask cluster,
+    :mod:`sim.sweep.cluster`) and written here; the table is the same either way.
+    """
     prepare_folder(plan, config_yaml)
     computed = 0
+    if cluster is not None and not isinstance(cluster, LocalExecutor):
+        with Progress(plan, enabled=progress) as bar:
+            computed = _write_chunks_on(cluster, plan, bar)
+        if not plan.is_complete():
+            merge_chunks(plan)
+        return computed, plan.table_path
     with Progress(plan, enabled=progress) as bar:
         busy = []
         for i in plan.missing_chunks():  # first the chunks no other process is computing
