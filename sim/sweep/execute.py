@@ -37,8 +37,8 @@ from sim.core.registry import scenario_parameter, table_column, timeline_paramet
 from sim.core.timeline import quarters_of_rounds
 from sim.engine.batch import run_batch
 from sim.engine.runner import BATCH_ENGINES
-from sim.sweep.design import is_integer_param
 from sim.sweep.cluster import Executor, LocalExecutor
+from sim.sweep.design import is_integer_param
 from sim.sweep.plan import KNOWN_FILES, RUN_UNITS, SweepPlan
 from sim.sweep.storage import (
     FileLock,
