@@ -27,7 +27,6 @@ identical to a local run with the same seeds.
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import platform
 import sys
@@ -41,7 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import CONFIG_DIR, REPO_ROOT
+from experiments import CONFIG_DIR, REPO_ROOT, deep_merge
 from experiments.inference.assumptions import AssumptionSpace
 from experiments.inference.fit import Fit, Settings, fit
 from experiments.inference.observations import observations
@@ -85,17 +84,6 @@ def set_key(cfg: dict[str, Any], item: str) -> None:
     if parts[-1] not in node:
         raise ConfigError(key, "unknown key")
     node[parts[-1]] = yaml.safe_load(raw)
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``over`` merged in (mappings recursively)."""
-    out = copy.deepcopy(dict(base))
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
 
 
 def load_config(

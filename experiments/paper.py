@@ -27,7 +27,6 @@ module is only the pipeline: configs, CSV, images, manifest, README, check, comm
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib.metadata
 import json
 import os
@@ -44,7 +43,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import CONFIG_DIR, REPO_ROOT
+from experiments import CONFIG_DIR, REPO_ROOT, deep_merge
 from experiments.figures import kinds, labels, style, sweeps
 from experiments.figures.kind import COMMON_KEYS
 from sim.core.errors import ConfigError
@@ -85,17 +84,6 @@ class PaperFigure:
     @property
     def number(self) -> int:
         return int(self.config["number"])
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``over`` merged in (mappings recursively; other values replaced)."""
-    out = copy.deepcopy(dict(base))
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
 
 
 def load_figure(path: Path, scale: str = "full") -> PaperFigure:

@@ -37,25 +37,14 @@ from sim.core.errors import ConfigError
 from sim.core.scenario import Scenario
 from sim.sweep.design import chunk_bounds
 from sim.sweep.execute import run_chunk, units
+from sim.sweep.plan import LAYOUT_KEYS as PLAN_LAYOUT_KEYS
+from sim.sweep.plan import SWEEP_KEYS as PLAN_SWEEP_KEYS
 from sim.sweep.plan import SweepPlan, plan_sweep
 from sim.sweep.storage import config_hash
 
 #: Keys of a figure config's ``sweep`` section (the ``sweep`` schema of an experiment config,
 #: less the layout keys, which the pipeline sets itself).
-SWEEP_KEYS = frozenset(
-    {
-        "design",
-        "axes",
-        "parameters",
-        "assumptions",
-        "uncertain",
-        "samples",
-        "second_order",
-        "design_seed",
-        "replicates",
-        "base_seed",
-    }
-)
+SWEEP_KEYS = frozenset(PLAN_SWEEP_KEYS) - {"name", "trajectories", *PLAN_LAYOUT_KEYS}
 #: Axes of a grid that list names rather than vary a parameter.
 CATEGORICAL = ("calibration", "scenario")
 #: State models a figure's ``states`` list may name (the first is the scenarios' default).
