@@ -41,6 +41,8 @@ _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 FAULT_ENV = "BALANCING_SIM_FAULT"
 #: A temporary folder without a lock file is stale after this many seconds.
 STALE_AFTER_S = 60.0
+#: A :class:`TempFolder` is made as ``.init-<prefix><random>``, then renamed with its lock held.
+INIT_PREFIX = ".init-"
 
 _UMASK_LOCK = threading.Lock()
 
@@ -267,10 +269,15 @@ class TempFolder:
     def __init__(self, parent: Path, prefix: str) -> None:
         parent = Path(parent)
         parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-        self._lock = FileLock(self.path / self.LOCK)
+        # Made under another name and renamed once its lock is held: a folder under the
+        # caller's name always has its lock, so a stale one is told apart at once.
+        init = Path(tempfile.mkdtemp(prefix=INIT_PREFIX + prefix, dir=parent))
+        self._lock = FileLock(init / self.LOCK)
         self._lock.acquire()
-        os.chmod(self.path, dir_mode())
+        os.chmod(init, dir_mode())
+        self.path = init.with_name(init.name[len(INIT_PREFIX) :])
+        os.rename(init, self.path)
+        self._lock.path = self.path / self.LOCK
         self.published = False
 
     def publish(self, target: Path) -> bool:
@@ -311,7 +318,7 @@ def remove_stale_folders(parent: Path, pattern: str) -> list[Path]:
     if not parent.is_dir():
         return []
     removed = []
-    for d in sorted(parent.glob(pattern)):
+    for d in sorted(parent.glob(pattern)) + sorted(parent.glob(INIT_PREFIX + pattern)):
         if not d.is_dir() or d.is_symlink():
             continue
         lock_path = d / TempFolder.LOCK
