@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.bench_app import CHARTS
+from experiments.bench_app import REDRAWN as _REDRAWN  # the same wait the benchmark times
 from sim.catalog import load_calibration
 from sim.engine.model import BalancingModel
 from sim.engine.runner import compare_scenarios, run_seeds
@@ -36,7 +38,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "results" / "screenshots"
-CHARTS = ".bsim-main .bsim-chart"
 ERRORS = ".v-alert.error, .v-alert.error--text"
 SIZES = {"1400x1500": (1400, 1500), "1280x720": (1280, 720)}
 SEEDS = 500  # the page's default ensemble
@@ -47,17 +48,6 @@ PANELS = len(charts.panels(load_calibration("article").firm_names))
 ENSEMBLE_CHARTS = PANELS + 2
 COMPARE_CHARTS = 2 * (PANELS - 1) + 2
 SINGLE_CHARTS = PANELS
-
-
-# Resolves to the time (ms) from t0 to the last chart drawn once every chart of the view carries
-# the same new stamp; false until then.
-_REDRAWN = """([selector, old, t0, n]) => {
-    const charts = [...document.querySelectorAll(selector)];
-    if (charts.length < n) return false;
-    const stamps = charts.map(e => e.dataset.stamp);
-    if (stamps.some(s => !s || s === old) || new Set(stamps).size !== 1) return false;
-    return Math.max(...charts.map(e => +e.dataset.drawnAt)) - t0;
-}"""
 
 
 # --- helpers --------------------------------------------------------------------------------
